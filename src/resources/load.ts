@@ -21,6 +21,12 @@ export interface SourceText {
 export interface LoadOptions {
   /** Namespace given to namespaced resources that name none (kubectl's and istioctl's `default`). */
   defaultNamespace?: string;
+  /**
+   * A second definition of the same resource: an error for an apply (all-or-nothing), or, for
+   * analysis of alternative files (Istio's samples define `reviews` several ways), a warning
+   * and the last definition wins, as istioctl analyze does.
+   */
+  duplicates?: 'error' | 'last-wins';
 }
 
 export interface LoadResult {
@@ -52,9 +58,12 @@ export function loadResources(sources: readonly SourceText[], options: LoadOptio
         const key = `${resource.apiVersion.split('/')[0]}|${resource.kind}|${resource.metadata.namespace}|${resource.metadata.name}`.replace(/^v1\|/, '|');
         const first = seen.get(key);
         if (first) {
-          const at = first.source ? `${first.source.file}:${first.source.start.line}` : 'an earlier document';
-          report(diagnostics, Messages.DuplicateResource, item.source, ['metadata', 'name'], resource, [resource.kind, nameOf(resource.metadata), at]);
-          continue;
+          const at = first.source ? `${first.source.file}:${first.source.start.line}:${first.source.start.column}` : 'an earlier document';
+          const lastWins = options.duplicates === 'last-wins';
+          const type = lastWins ? Messages.ResourceRedefined : Messages.DuplicateResource;
+          report(diagnostics, type, item.source, ['metadata', 'name'], resource, [resource.kind, nameOf(resource.metadata), at]);
+          if (!lastWins) continue;
+          resources.splice(resources.indexOf(first), 1);
         }
         seen.set(key, resource);
         resources.push(resource);

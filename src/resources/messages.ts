@@ -21,9 +21,9 @@ export const Messages = {
   YamlSyntaxError: m('WFT0001', 'YamlSyntaxError', 'Error', 'YAML syntax error: %s'),
   UnknownKind: m('WFT0002', 'UnknownKind', 'Error', '%s'),
   DuplicateResource: m('WFT0003', 'DuplicateResource', 'Error', '%s %s is defined more than once (first at %s)'),
+  ResourceRedefined: m('WFT0007', 'ResourceRedefined', 'Warning', '%s %s is defined more than once (first at %s); the last definition is analyzed'),
   InvalidDocument: m('WFT0004', 'InvalidDocument', 'Error', '%s'),
   WeightsDoNotAddUp: m('WFT0005', 'WeightsDoNotAddUp', 'Warning', 'route weights add up to %d, not 100; traffic is split in proportion to the weights'),
-  GatewayTlsMissing: m('WFT0006', 'GatewayTlsMissing', 'Error', 'server on port %d with protocol %s requires a tls block (%s)'),
 
   InternalError: m('IST0001', 'InternalError', 'Error', 'Internal error: %s'),
   Deprecated: m('IST0002', 'Deprecated', 'Warning', 'Deprecated: %s'),
@@ -89,6 +89,13 @@ export const Messages = {
     'The credential referenced by the Gateway %s in namespace %s is invalid, which can cause the traffic not to work as expected.'),
   GatewayPortNotDefinedOnService: m('IST0162', 'GatewayPortNotDefinedOnService', 'Warning',
     'The gateway is listening on a target port (port %d) that is not defined in the Service associated with its workload instances (Pod selector %s). If you need to access the gateway port through the gateway Service, it will not be available.'),
+  DestinationRuleSubsetNotSelectPods: m('IST0173', 'DestinationRuleSubsetNotSelectPods', 'Error',
+    'The Subset %s defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).'),
+  UnknownDestinationRuleHost: m('IST0174', 'UnknownDestinationRuleHost', 'Warning',
+    'The host %s defined in the DestinationRule does not match any services in the mesh.'),
+  ConflictingServiceEntryProtocol: m('IST0177', 'ConflictingServiceEntryProtocol', 'Warning',
+    'Multiple ServiceEntries (%s) define the same host %q and port %d with conflicting protocols (%s).'),
+  IneffectivePolicy: m('IST0167', 'IneffectivePolicy', 'Warning', 'The policy has no impact: %s.'),
 } as const satisfies Record<string, MessageType>;
 
 export type MessageName = keyof typeof Messages;

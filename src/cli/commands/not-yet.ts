@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+
+/**
+ * Commands of the contract (DESIGN.md) whose part of the mesh has not landed yet. They exist so
+ * `npm start` and scripts get a clear answer instead of "unknown command"; each says what is
+ * missing and exits 3, never pretending to have done the work.
+ */
+const PENDING: { name: string; summary: string; waitsFor: string }[] = [
+  { name: 'up', summary: 'start the local mesh', waitsFor: 'the local runtime (issue #6)' },
+  { name: 'down', summary: 'stop the local mesh', waitsFor: 'the local runtime (issue #6)' },
+  { name: 'status', summary: 'show the local mesh', waitsFor: 'the local runtime (issue #6)' },
+  { name: 'install', summary: 'reconcile an IstioOperator spec', waitsFor: 'the local runtime and install (issue #6)' },
+  { name: 'apply', summary: 'apply manifests', waitsFor: 'the local runtime (issue #6)' },
+  { name: 'proxy-status', summary: 'show proxies and their sync state', waitsFor: 'the control plane (issue #5)' },
+  { name: 'dashboard', summary: 'print the dashboard URL', waitsFor: 'the dashboard (issue #9)' },
+];
+
+export const NOT_YET_EXIT_CODE = 3;
+
+export function registerPending(program: Command): void {
+  for (const cmd of PENDING) {
+    program
+      .command(cmd.name)
+      .description(`${cmd.summary} (not available yet)`)
+      .allowUnknownOption(true)
+      .allowExcessArguments(true)
+      .action(() => {
+        process.stderr.write(
+          `weft ${cmd.name}: not available yet: it needs ${cmd.waitsFor}, which has not landed.\n` +
+            `What works today: weft analyze -f <files or directories> (validation and Istio's analyzers).\n`,
+        );
+        process.exitCode = NOT_YET_EXIT_CODE;
+      });
+  }
+}

@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { repoPath } from '../lib/repo.js';
+import { registerAnalyze } from './commands/analyze.js';
+import { registerPending } from './commands/not-yet.js';
+
+const version = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
+
+const program = new Command('weft')
+  .description('Weft: a service mesh driven by Istio\'s own configuration')
+  .version(version, '--version')
+  .showHelpAfterError();
+
+registerAnalyze(program);
+registerPending(program);
+
+await program.parseAsync(process.argv);
