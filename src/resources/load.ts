@@ -96,6 +96,8 @@ function expandLists(doc: SourceDocument): { source: SourceRef; value: unknown }
 }
 
 function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, out: Diagnostic[]): AnyResource | undefined {
+  // An empty document (a trailing `---`, or only comments) is skipped, as kubectl does.
+  if (value === null || value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     invalid(out, source, [], `a resource must be a mapping with apiVersion and kind, got ${describe(value)}`);
     return undefined;
@@ -132,7 +134,7 @@ function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, ou
     }
   }
 
-  const topLevelShape = { apiVersion: zod.string(), kind: zod.string(), metadata: zod.unknown(), ...(def.specFromTopLevel ? {} : { spec: zod.unknown() }), ...def.topLevel };
+  const topLevelShape = { apiVersion: zod.string(), kind: zod.string(), metadata: zod.unknown(), ...(def.specFromTopLevel ? {} : { spec: zod.unknown().optional() }), ...def.topLevel };
   const rest = def.specFromTopLevel ? undefined : parseWith(zod.strictObject(topLevelShape), obj, [], problems);
   const rawSpec = def.specFromTopLevel ? pickBody(obj, def) : obj.spec;
   let spec: unknown;
@@ -150,16 +152,16 @@ function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, ou
     def.validate(spec as never, validationContext(name, namespace, def.specFromTopLevel ? [] : ['spec'], problems));
   }
   for (const p of problems) {
-    const type = p.level === 'Warning' ? Messages.SchemaWarning : Messages.SchemaValidationError;
+    const type = p.type ?? (p.level === 'Warning' ? Messages.SchemaWarning : Messages.SchemaValidationError);
     out.push({
       code: type.code,
       level: type.level,
-      message: formatMessage(type, [p.message]),
+      message: p.type ? p.message : formatMessage(type, [p.message]),
       origin,
       location: { ...position(source, p), path: formatPath(p.path) },
     });
   }
-  if (problems.some((p) => p.level !== 'Warning') || !meta) return undefined;
+  if (problems.some((p) => (p.level ?? 'Error') === 'Error') || !meta) return undefined;
   return {
     apiVersion,
     kind,
@@ -178,6 +180,8 @@ interface Problem {
   atKey?: boolean;
   /** The field is absent: locate at its parent. */
   missing?: boolean;
+  /** A catalogued message other than a schema error or warning. */
+  type?: MessageType;
 }
 
 function validationContext(name: string, namespace: string, prefix: FieldPath, problems: Problem[]): ValidationContext {
@@ -186,6 +190,7 @@ function validationContext(name: string, namespace: string, prefix: FieldPath, p
     namespace,
     error: (path, message) => problems.push({ path: [...prefix, ...path], message }),
     warning: (path, message) => problems.push({ path: [...prefix, ...path], message, level: 'Warning' }),
+    report: (path, type, args) => problems.push({ path: [...prefix, ...path], message: formatMessage(type, args), level: type.level, type }),
   };
 }
 

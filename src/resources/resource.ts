@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { FieldPath } from '../lib/field-path.js';
 import type { Position } from '../lib/source.js';
 import type { ObjectMeta } from './schema.js';
+import type { MessageType } from './messages.js';
 
 /** Where a resource came from, so any diagnostic about it can name file, line and column. */
 export interface SourceRef {
@@ -31,6 +32,8 @@ export interface ValidationContext {
   readonly namespace: string;
   error(path: FieldPath, message: string): void;
   warning(path: FieldPath, message: string): void;
+  /** A catalogued analysis message found during validation (Istio reports IST0130/IST0131 this way). */
+  report(path: FieldPath, type: MessageType, args: readonly unknown[]): void;
 }
 
 /** Everything the loader needs to know about one kind, in every API version users write. */

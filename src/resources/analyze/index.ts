@@ -2,9 +2,50 @@ import type { Diagnostic } from '../../lib/diagnostic.js';
 import { compareDiagnostics } from '../../lib/diagnostic.js';
 import type { AnyResource } from '../kinds.js';
 import { AnalysisContext, DEFAULT_MESH, type Analyzer, type MeshSettings } from './context.js';
+import { destinationHostAnalyzer } from './destination-hosts.js';
+import { destinationSubsetAnalyzer } from './destination-subsets.js';
+import { virtualServiceGatewayAnalyzer } from './virtual-service-gateways.js';
+import { conflictingMeshGatewayHostsAnalyzer } from './conflicting-mesh-gateway-hosts.js';
+import { jwtClaimRouteAnalyzer } from './jwt-claim-route.js';
+import { routeWeightsAnalyzer } from './route-weights.js';
+import { gatewayPortAnalyzer } from './gateway-ports.js';
+import { conflictingGatewayAnalyzer } from './conflicting-gateways.js';
+import { servicePortNameAnalyzer } from './service-port-names.js';
+import { deploymentServiceAnalyzer } from './deployment-services.js';
+import { applicationUidAnalyzer } from './application-uid.js';
+import { injectionAnalyzer } from './injection.js';
+import { sidecarSelectorAnalyzer } from './sidecar-selectors.js';
+import { authorizationPolicyAnalyzer } from './authorization-policies.js';
+import { destinationRuleCaAnalyzer } from './destination-rule-ca.js';
+import { destinationRuleHostAnalyzer } from './destination-rule-hosts.js';
+import { serviceEntryAddressesAnalyzer } from './service-entry-addresses.js';
+import { serviceEntryProtocolAnalyzer } from './service-entry-protocols.js';
+import { telemetryAnalyzer } from './telemetry-selectors.js';
+import { deprecationAnalyzer } from './deprecation.js';
 
 /** Every analyzer, in the order they run. Adding one means adding it here. */
-export const ANALYZERS: readonly Analyzer[] = [];
+export const ANALYZERS: readonly Analyzer[] = [
+  destinationHostAnalyzer,
+  destinationSubsetAnalyzer,
+  virtualServiceGatewayAnalyzer,
+  conflictingMeshGatewayHostsAnalyzer,
+  jwtClaimRouteAnalyzer,
+  routeWeightsAnalyzer,
+  gatewayPortAnalyzer,
+  conflictingGatewayAnalyzer,
+  servicePortNameAnalyzer,
+  deploymentServiceAnalyzer,
+  applicationUidAnalyzer,
+  injectionAnalyzer,
+  sidecarSelectorAnalyzer,
+  authorizationPolicyAnalyzer,
+  destinationRuleCaAnalyzer,
+  destinationRuleHostAnalyzer,
+  serviceEntryAddressesAnalyzer,
+  serviceEntryProtocolAnalyzer,
+  telemetryAnalyzer,
+  deprecationAnalyzer,
+];
 
 export interface AnalyzeOptions {
   mesh?: Partial<MeshSettings>;
