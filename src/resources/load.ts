@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { parseSource, type SourceDocument } from '../lib/source.js';
+import { dropNulls } from '../lib/object.js';
 import { formatPath, type FieldPath } from '../lib/field-path.js';
 import type { Diagnostic, Level } from '../lib/diagnostic.js';
 import { findKind, apiVersionsForKind, type AnyResource } from './kinds.js';
@@ -102,7 +103,7 @@ function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, ou
     invalid(out, source, [], `a resource must be a mapping with apiVersion and kind, got ${describe(value)}`);
     return undefined;
   }
-  const obj = value as Record<string, unknown>;
+  const obj = dropNulls(value) as Record<string, unknown>;
   const { apiVersion, kind } = obj;
   if (typeof apiVersion !== 'string' || apiVersion === '') {
     invalid(out, source, ['apiVersion'], 'missing required field "apiVersion"');
@@ -134,9 +135,9 @@ function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, ou
     }
   }
 
-  const topLevelShape = { apiVersion: zod.string(), kind: zod.string(), metadata: zod.unknown(), ...(def.specFromTopLevel ? {} : { spec: zod.unknown().optional() }), ...def.topLevel };
-  const rest = def.specFromTopLevel ? undefined : parseWith(zod.strictObject(topLevelShape), obj, [], problems);
-  const rawSpec = def.specFromTopLevel ? pickBody(obj, def) : obj.spec;
+  const topLevelShape = { apiVersion: zod.string(), kind: zod.string(), metadata: zod.unknown().optional(), ...(def.specFromTopLevel ? {} : { spec: zod.unknown().optional() }), ...def.topLevel };
+  if (!def.specFromTopLevel) parseWith(zod.strictObject(topLevelShape), obj, [], problems);
+  const rawSpec = def.specFromTopLevel ? withoutTypeAndMeta(obj) : obj.spec;
   let spec: unknown;
   if (rawSpec === undefined || rawSpec === null) {
     if (def.emptySpec === undefined) problems.push({ path: ['spec'], message: 'missing required field "spec"', missing: true });
@@ -144,7 +145,6 @@ function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, ou
   } else {
     spec = parseWith(def.spec, rawSpec, def.specFromTopLevel ? [] : ['spec'], problems);
   }
-  void rest;
 
   const origin = { kind, namespace: namespace || undefined, name: name || '<unnamed>' };
   const hadErrors = problems.length > 0;
@@ -194,10 +194,9 @@ function validationContext(name: string, namespace: string, prefix: FieldPath, p
   };
 }
 
-function pickBody(obj: Record<string, unknown>, def: KindDefinition): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata') body[k] = v;
-  void def;
+/** The body of a kind that keeps its fields at the top level (ServiceAccount). */
+function withoutTypeAndMeta(obj: Record<string, unknown>): Record<string, unknown> {
+  const { apiVersion: _a, kind: _k, metadata: _m, ...body } = obj;
   return body;
 }
 
