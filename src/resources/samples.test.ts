@@ -24,7 +24,8 @@ for (const file of [...yamlFiles(seedDir), ...yamlFiles(samplesDir)]) {
   if (file.endsWith('03-gateway-https.yaml')) continue;
   test(`loads ${file.split('/shared/')[1]} with no error`, () => {
     const result = loadResources([{ file, text: readFileSync(file, 'utf8') }]);
-    assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);
+    // Warnings are allowed: Istio itself warns about some samples (IST0130 on fault-injection-details-v1).
+    assert.deepEqual(result.diagnostics.filter((d) => d.level === 'Error').map(formatDiagnostic), []);
     assert.ok(result.resources.length > 0);
   });
 }
@@ -38,7 +39,7 @@ test("the seed's HTTPS Gateway without tls is an error naming the server and its
   const [error] = errors;
   assert.equal(error?.code, 'IST0106');
   assert.equal(error?.location?.path, 'spec.servers[0]');
-  assert.equal(error?.location?.line, 13);
+  assert.equal(error?.location?.line, 12);
   assert.match(error?.message ?? '', /TLS/);
 });
 
