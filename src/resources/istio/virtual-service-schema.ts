@@ -11,7 +11,7 @@ import { z, duration, percent, oneOf, stringMatch, labels, stringMap, uint32, in
 export const msDuration = duration().refine((ms) => Number.isInteger(ms), 'only durations to ms precision are supported');
 
 /** A protobuf BoolValue: the CRD marks it nullable, and null means unset. */
-const optionalBool = z.boolean().nullish().transform((v) => v ?? undefined);
+const optionalBool = z.boolean().optional();
 
 const strings = z.array(z.string());
 

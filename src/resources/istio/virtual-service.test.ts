@@ -160,7 +160,7 @@ test('a VirtualService using every field loads with typed values', () => {
 `)), ['64 IST0133 spec.http[4].mirror_percent: using deprecated setting "mirror_percent", use "mirrorPercentage" instead']);
   const full = s.http?.[0];
   assert.equal(full?.timeout, 1500);
-  assert.deepEqual(full?.retries, { attempts: 3, perTryTimeout: 500, retryOn: '5xx,gateway-error,503', retryRemoteLocalities: true, retryIgnorePreviousHosts: undefined, backoff: 25 });
+  assert.deepEqual(full?.retries, { attempts: 3, perTryTimeout: 500, retryOn: '5xx,gateway-error,503', retryRemoteLocalities: true, backoff: 25 });
   assert.equal(full?.fault?.delay?.fixedDelay, 100);
   assert.equal(full?.corsPolicy?.maxAge, 86_400_000);
   assert.equal(full?.corsPolicy?.allowCredentials, false);
