@@ -6,7 +6,7 @@
 import type { FieldPath } from '../../lib/field-path.js';
 import { defineKind, type ValidationContext } from '../resource.js';
 import { z, stringMap, uint32 } from '../schema.js';
-import { isIstioDns1123Label, isValidIp, portProblem, wildcardDomainProblem } from './virtual-service-hosts.js';
+import { isIstioDnsLabel, isIpAddress, portProblem, wildcardDomainProblem } from './networking-checks.js';
 
 const strings = z.array(z.string());
 
@@ -181,7 +181,7 @@ function validateBind(s: Server, path: FieldPath, ctx: Ctx): void {
     if (addr === '') ctx.error([...path, 'bind'], 'unix address must not be empty');
     else if (!addr.startsWith('@') && (!addr.startsWith('/') || addr.endsWith('/'))) ctx.error([...path, 'bind'], `${addr} is not an absolute path to a file`);
     if (s.port.number !== 0) ctx.error([...path, 'port', 'number'], `port number must be 0 for unix domain socket: ${s.port.number}`);
-  } else if (bind !== '' && !isValidIp(bind)) {
+  } else if (bind !== '' && !isIpAddress(bind)) {
     ctx.error([...path, 'bind'], `${bind} is not a valid IP`);
   }
 }
@@ -194,7 +194,7 @@ export function gatewayHostProblems(host: string): string[] {
   const name = host.slice(slash + 1);
   const problems: string[] = [];
   if (ns === '' || name === '') problems.push('config namespace and dnsName in host entry cannot be empty');
-  if (ns !== '*' && ns !== '.' && !isIstioDns1123Label(ns)) problems.push(`invalid namespace value "${ns}" in gateway`);
+  if (ns !== '*' && ns !== '.' && !isIstioDnsLabel(ns)) problems.push(`invalid namespace value "${ns}" in gateway`);
   return [...problems, ...hostnamePartProblems(name)];
 }
 
@@ -203,7 +203,7 @@ function hostnamePartProblems(hostname: string): string[] {
   if (hostname !== '*' && !hostname.includes('.')) problems.push('short names (non FQDN) are not allowed');
   const problem = wildcardDomainProblem(hostname);
   // A gateway may also serve a bare IP address.
-  if (problem && !isValidIp(hostname)) problems.push(problem);
+  if (problem && !isIpAddress(hostname)) problems.push(problem);
   if (hostname.includes('*') && hostname.length !== 1 && !hostname.startsWith('*.')) problems.push(`partial wildcard "${hostname}" not allowed`);
   return problems;
 }

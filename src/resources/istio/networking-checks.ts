@@ -1,6 +1,6 @@
 /**
- * Istio's small validation helpers shared by the networking kinds (DestinationRule, ServiceEntry,
- * WorkloadEntry, Sidecar): host names, IP addresses, ports, protocols and `exportTo`. Each returns
+ * Istio's small validation helpers shared by the networking kinds (VirtualService, Gateway,
+ * DestinationRule, ServiceEntry, WorkloadEntry, Sidecar): host names, IP addresses, ports, protocols and `exportTo`. Each returns
  * Istio's own message (pkg/config/validation/agent/validation.go, validation.go) or undefined, so
  * the kinds can attach it to the field it concerns.
  */
@@ -19,7 +19,7 @@ export function isIstioDnsLabel(value: string): boolean {
   return value.length <= 63 && DNS1123_LABEL.test(value);
 }
 
-function dnsPreconditionProblem(name: string): string | undefined {
+export function dnsPreconditionProblem(name: string): string | undefined {
   if (name.length > 255) return `domain name "${name}" too long (max 255)`;
   if (name.length === 0) return 'empty domain name not allowed';
   return undefined;
@@ -66,7 +66,8 @@ export function isWildcarded(host: string): boolean {
 
 /** Go's netip.ParseAddr: dotted IPv4 without leading zeros, or IPv6 with an optional zone. */
 export function isIpAddress(addr: string): boolean {
-  return isIP(addr) !== 0;
+  const family = isIP(addr);
+  return family === 6 || (family === 4 && !/(^|\.)0\d/.test(addr));
 }
 
 export function ipAddressProblem(addr: string): string | undefined {

@@ -11,7 +11,8 @@ import type {
   HTTPRetry, HTTPRewrite, HTTPRoute, HTTPRouteDestination, Percent, RouteDestination,
 } from './virtual-service-schema.js';
 import { corsHeaderNameProblem, isAuthorityHeader, jwtClaimPath, matchHeaderNameProblem, validateHeaderOperations } from './virtual-service-headers.js';
-import { isIstioDns1123Label, portProblem, validateGatewayNames, wildcardDomainProblem } from './virtual-service-hosts.js';
+import { validateGatewayNames } from './virtual-service-hosts.js';
+import { isIstioDnsLabel, portProblem, wildcardDomainProblem } from './networking-checks.js';
 
 type Ctx = ValidationContext;
 
@@ -104,7 +105,7 @@ function validateMatch(m: HTTPMatchRequest, path: FieldPath, ctx: Ctx): void {
     if (problem) ctx.error([...path, 'port'], problem);
   }
   validateGatewayNames(m.gateways, [...path, 'gateways'], ctx);
-  if (m.sourceNamespace && !isIstioDns1123Label(m.sourceNamespace)) {
+  if (m.sourceNamespace && !isIstioDnsLabel(m.sourceNamespace)) {
     ctx.error([...path, 'sourceNamespace'], `sourceNamespace match ${m.sourceNamespace} is invalid`);
   }
 }
@@ -116,7 +117,7 @@ export function validateDestination(d: Destination, path: FieldPath, ctx: Ctx): 
     const problem = wildcardDomainProblem(d.host);
     if (problem) ctx.error([...path, 'host'], problem);
   }
-  if (d.subset && !isIstioDns1123Label(d.subset)) ctx.error([...path, 'subset'], `subset name is invalid: ${d.subset}`);
+  if (d.subset && !isIstioDnsLabel(d.subset)) ctx.error([...path, 'subset'], `subset name is invalid: ${d.subset}`);
   if (d.port) {
     const problem = portProblem(d.port.number ?? 0);
     if (problem) ctx.error([...path, 'port', ...(d.port.number === undefined ? [] : ['number'])], problem);

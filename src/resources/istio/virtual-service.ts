@@ -8,10 +8,8 @@ import { defineKind, type ValidationContext } from '../resource.js';
 import { Messages } from '../messages.js';
 import { virtualServiceSpec, type L4MatchAttributes, type TCPRoute, type TLSMatchAttributes, type TLSRoute, type VirtualServiceSpec } from './virtual-service-schema.js';
 import { validateDestinations, validateHttpRoute } from './virtual-service-http.js';
-import {
-  gatewayBoundDomainProblem, hostSubsetOf, hostsOverlap, ipSubnetProblem, isIstioDns1123Label, isValidIp, portProblem,
-  validateExportTo, validateGatewayNames, wildcardDomainProblem,
-} from './virtual-service-hosts.js';
+import { gatewayBoundDomainProblem, hostSubsetOf, hostsOverlap, validateGatewayNames } from './virtual-service-hosts.js';
+import { checkExportTo, ipSubnetProblem, isIstioDnsLabel, isIpAddress, portProblem, wildcardDomainProblem } from './networking-checks.js';
 import { analyzeUnreachableHttpRules, analyzeUnreachableTcpRules, analyzeUnreachableTlsRules, type UnreachableReport } from './virtual-service-unreachable.js';
 
 export * from './virtual-service-schema.js';
@@ -55,7 +53,7 @@ export function validateVirtualService(vs: VirtualServiceSpec, ctx: Ctx): void {
   hosts.forEach((host, i) => {
     const problem = appliesToGateway ? gatewayBoundDomainProblem(hasSniHosts(vs), host) : wildcardDomainProblem(host);
     if (problem) {
-      if (!isValidIp(host)) {
+      if (!isIpAddress(host)) {
         ctx.error(['hosts', i], problem);
         allHostsValid = false;
       }
@@ -79,7 +77,7 @@ export function validateVirtualService(vs: VirtualServiceSpec, ctx: Ctx): void {
   (vs.http ?? []).forEach((route, i) => validateHttpRoute(route, delegateVs, ['http', i], ctx));
   (vs.tls ?? []).forEach((route, i) => validateTlsRoute(route, vs, ['tls', i], ctx));
   (vs.tcp ?? []).forEach((route, i) => validateTcpRoute(route, ['tcp', i], ctx));
-  validateExportTo(ctx.namespace, vs.exportTo, ['exportTo'], ctx);
+  checkExportTo(ctx, ['exportTo'], vs.exportTo);
 
   // Istio's webhook returns these as analysis-aware warnings, which istioctl shows as IST0130/IST0131.
   const report: UnreachableReport = {
@@ -108,7 +106,7 @@ function validateTlsRoute(tls: TLSRoute, vs: VirtualServiceSpec, path: FieldPath
 function validateSniHost(sni: string, vs: VirtualServiceSpec, path: FieldPath, ctx: Ctx): void {
   const problem = notBoundToMesh(vs) ? gatewayBoundDomainProblem(true, sni) : wildcardDomainProblem(sni);
   if (problem) {
-    if (isValidIp(sni)) ctx.warning(path, `using an IP address ("${sni}") goes against SNI spec and most clients do not support this`);
+    if (isIpAddress(sni)) ctx.warning(path, `using an IP address ("${sni}") goes against SNI spec and most clients do not support this`);
     else ctx.error(path, problem);
     return;
   }
@@ -143,7 +141,7 @@ function validateL4Match(m: TLSMatchAttributes | L4MatchAttributes, path: FieldP
   }
   validateGatewayNames(m.gateways, [...path, 'gateways'], ctx);
   // Istio checks sourceNamespace only on HTTP matches; an invalid one can never match either.
-  if (m.sourceNamespace && !isIstioDns1123Label(m.sourceNamespace)) {
+  if (m.sourceNamespace && !isIstioDnsLabel(m.sourceNamespace)) {
     ctx.error([...path, 'sourceNamespace'], `sourceNamespace match ${m.sourceNamespace} is invalid`);
   }
 }
