@@ -9,7 +9,7 @@ import { z, labels, isDns1123Label } from '../schema.js';
 import { meshConfig, validateMeshConfig } from './mesh-config.js';
 import { kubernetesResources, type KubernetesResources } from './istio-operator-k8s.js';
 import { helmValues, warnUnknownValues, type HelmValues } from './istio-operator-values.js';
-import { ipProblem } from '../istio/authorization-policy.js';
+import { ipSubnetProblem } from '../istio/networking-checks.js';
 
 /** Profiles shipped in manifests/profiles. */
 export const PROFILES = ['default', 'demo', 'minimal', 'remote', 'empty', 'preview', 'ambient', 'stable', 'openshift', 'openshift-ambient'] as const;
@@ -190,7 +190,7 @@ function checkValues(values: HelmValues, ctx: ValidationContext): void {
     const text = proxy?.[field];
     if (text == null || text === '' || text === '*') continue;
     for (const cidr of text.split(',')) {
-      const problem = cidr.includes('/') ? ipProblem(cidr.trim()) : `"${cidr}" is not a CIDR range (address/bits)`;
+      const problem = cidr.includes('/') ? ipSubnetProblem(cidr.trim()) : `"${cidr}" is not a CIDR range (address/bits)`;
       if (problem) ctx.error([...at, field], `${field}: ${problem}`);
     }
   }

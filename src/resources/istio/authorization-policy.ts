@@ -8,7 +8,7 @@
 import { isIP } from 'node:net';
 import { defineKind, type ValidationContext } from '../resource.js';
 import { z, workloadSelector } from '../schema.js';
-import { policyTargetRef, policyTargetRefs, checkPolicyScope } from './request-authentication.js';
+import { policyTargetRef, policyTargetRefs, checkPolicyScope } from './policy-scope.js';
 
 const strings = z.array(z.string()).optional();
 const serviceAccounts = z.array(z.string().max(320, 'a service account must be at most 320 characters')).max(16, 'may not have more than 16 values').optional();

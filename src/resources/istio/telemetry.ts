@@ -5,7 +5,7 @@
  */
 import { defineKind, type ValidationContext } from '../resource.js';
 import { z, duration, oneOf, workloadSelector } from '../schema.js';
-import { policyTargetRef, policyTargetRefs, checkPolicyScope } from './request-authentication.js';
+import { policyTargetRef, policyTargetRefs, checkPolicyScope } from './policy-scope.js';
 
 export const workloadMode = z.enum(['CLIENT_AND_SERVER', 'CLIENT', 'SERVER']);
 export type WorkloadMode = z.output<typeof workloadMode>;
