@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../../lib/diagnostic.js';
 import { compareDiagnostics } from '../../lib/diagnostic.js';
 import type { AnyResource } from '../kinds.js';
-import { AnalysisContext, DEFAULT_MESH, type Analyzer, type MeshSettings } from './context.js';
+import { AnalysisContext, DEFAULT_MESH, isIgnoredByAnalysis, type Analyzer, type MeshSettings } from './context.js';
 import { destinationHostAnalyzer } from './destination-hosts.js';
 import { destinationSubsetAnalyzer } from './destination-subsets.js';
 import { virtualServiceGatewayAnalyzer } from './virtual-service-gateways.js';
@@ -55,7 +55,7 @@ export interface AnalyzeOptions {
 /** Runs the cross-resource analyzers over already validated resources. */
 export function analyzeResources(resources: readonly AnyResource[], options: AnalyzeOptions = {}): Diagnostic[] {
   const mesh = { ...DEFAULT_MESH, ...meshFromOperators(resources), ...options.mesh };
-  const ctx = new AnalysisContext(resources, mesh);
+  const ctx = new AnalysisContext(resources.filter((r) => !isIgnoredByAnalysis(r)), mesh);
   for (const analyzer of options.analyzers ?? ANALYZERS) {
     try {
       analyzer.analyze(ctx);
