@@ -2,23 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Diagnostic } from '../../lib/diagnostic.js';
 import { destinationRuleHostAnalyzer } from './destination-rule-hosts.js';
-import { analyzeYaml } from './test-helpers.js';
+import { analyzeYaml, deploymentYaml } from './test-helpers.js';
 
 const run = (yaml: string): Diagnostic[] => analyzeYaml(yaml, [destinationRuleHostAnalyzer]);
 const brief = (ds: Diagnostic[]): string[] => ds.map((d) => `${d.code} ${d.message.split(' ')[2] ?? ''}`);
 
-function deployment(name: string, namespace: string, labels: Record<string, string>): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${namespace}}
-spec:
-  selector: {matchLabels: ${JSON.stringify(labels)}}
-  template:
-    metadata: {labels: ${JSON.stringify(labels)}}
-    spec: {containers: [{name: app, image: app:1}]}
----
-`;
-}
+const deployment = deploymentYaml;
 
 const service = (name: string, ns: string, annotations: Record<string, string> = {}): string =>
   `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: ${ns}, annotations: ${JSON.stringify(annotations)}}\nspec: {selector: {app: ${name}}, ports: [{name: http, port: 8000}]}\n---\n`;

@@ -2,23 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Diagnostic } from '../../lib/diagnostic.js';
 import { sidecarSelectorAnalyzer } from './sidecar-selectors.js';
-import { analyzeYaml } from './test-helpers.js';
+import { analyzeYaml, deploymentYaml } from './test-helpers.js';
 
 const run = (yaml: string): Diagnostic[] => analyzeYaml(yaml, [sidecarSelectorAnalyzer]);
 const brief = (ds: Diagnostic[]): string[] => ds.map((d) => `${d.code} ${d.origin?.namespace}/${d.origin?.name}`).sort();
 
-function deployment(name: string, namespace: string, labels: Record<string, string>, annotations: Record<string, string> = {}): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${namespace}}
-spec:
-  selector: {matchLabels: ${JSON.stringify(labels)}}
-  template:
-    metadata: {labels: ${JSON.stringify(labels)}, annotations: ${JSON.stringify(annotations)}}
-    spec: {containers: [{name: app, image: app:1}]}
----
-`;
-}
+const deployment = deploymentYaml;
 
 function sidecar(name: string, namespace: string, labels?: Record<string, string>): string {
   const selector = labels ? `\n  workloadSelector:\n    labels: ${JSON.stringify(labels)}` : '';

@@ -11,3 +11,17 @@ export function analyzeYaml(yaml: string, analyzers: Analyzer[]): Diagnostic[] {
   assert.deepEqual(errors.map(formatDiagnostic), [], 'the test YAML has load errors');
   return analyzeResources(loaded.resources, { analyzers });
 }
+
+/** A minimal Deployment document (followed by `---`) whose pods carry `labels` and `annotations`. */
+export function deploymentYaml(name: string, namespace: string, labels: Record<string, string>, annotations: Record<string, string> = {}): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  selector: {matchLabels: ${JSON.stringify(labels)}}
+  template:
+    metadata: {labels: ${JSON.stringify(labels)}, annotations: ${JSON.stringify(annotations)}}
+    spec: {containers: [{name: app, image: app:1}]}
+---
+`;
+}
