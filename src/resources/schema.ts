@@ -12,7 +12,16 @@ export { z };
 /** A protobuf Duration written as Go duration text; parsed to milliseconds. */
 export function duration(opts: { min?: number } = {}) {
   const min = opts.min ?? 1;
-  return z.string().transform((text, ctx) => {
+  return z.unknown().transform((text, ctx) => {
+    if (text === undefined) {
+      ctx.addIssue({ code: 'invalid_type', expected: 'string', input: text });
+      return z.NEVER;
+    }
+    if (typeof text !== 'string') {
+      const hint = typeof text === 'number' ? `; durations are strings with a unit, e.g. "${text}s" or "${text}ms"` : '';
+      ctx.addIssue({ code: 'custom', message: `expected a duration string, got ${typeof text} ${JSON.stringify(text)}${hint}` });
+      return z.NEVER;
+    }
     let ms: number;
     try {
       ms = parseDurationMs(text);
