@@ -1,0 +1,384 @@
+/**
+ * The proxy config: everything one proxy (sidecar, ingress or egress gateway) needs to serve
+ * traffic, compiled by the control plane from Istio resources and the service registry, and the
+ * only thing the control plane and the proxy share. Its shape follows Envoy's xDS (listeners ->
+ * filter chains -> route configurations -> virtual hosts -> routes -> clusters -> endpoints) and
+ * its names are Istio's (`outbound|9080|v1|reviews.default.svc.cluster.local`), so that
+ * `weft proxy-config` reads like `istioctl proxy-config`.
+ *
+ * Plain data only: JSON-serialisable, no classes, no functions; durations in milliseconds,
+ * percentages as numbers 0..100. Every item that comes from a user resource names it in `source`.
+ */
+
+/** The Istio resource (and field) an item was compiled from, for `proxy-config` and for errors. */
+export interface ConfigSource {
+  kind: string;
+  namespace: string;
+  name: string;
+  /** Field path within the resource, e.g. `spec.http[0]`. */
+  path?: string;
+}
+
+export type ProxyRole = 'sidecar' | 'ingress-gateway' | 'egress-gateway';
+
+/** Who the proxy is: the pod (or gateway pod) it serves. */
+export interface ProxyNode {
+  /** `<pod>.<namespace>`, as Istio's `sidecar~10.0.0.1~reviews-v1-abc.default~default.svc.cluster.local` is abbreviated. */
+  id: string;
+  role: ProxyRole;
+  namespace: string;
+  /** Workload name (the Deployment), for metrics and the service graph. */
+  workload: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  /** The pod's address; inbound listeners bind to it. */
+  ip: string;
+  /** Control plane revision this proxy belongs to ('' for the default revision). */
+  revision: string;
+}
+
+export interface ProxyConfig {
+  /** Monotonic per proxy; a proxy ACKs or NACKs a version. */
+  version: string;
+  node: ProxyNode;
+  listeners: Listener[];
+  routes: RouteConfiguration[];
+  clusters: Cluster[];
+  endpoints: ClusterLoadAssignment[];
+  /** Certificates and CA bundles referenced by name from TLS settings (SDS in Istio). */
+  secrets: Secret[];
+  mesh: MeshRuntimeConfig;
+}
+
+/** PEM material; printed as `[redacted]` by proxy-config dumps. */
+export interface Secret {
+  /** `default` (workload certificate), `ROOTCA` (mesh trust bundle), or a credentialName. */
+  name: string;
+  certificateChain?: string;
+  privateKey?: string;
+  trustedCa?: string;
+}
+
+/** Mesh-wide settings the proxy applies at run time. */
+export interface MeshRuntimeConfig {
+  trustDomain: string;
+  /** Normalisation applied before routing and authorization (meshConfig.pathNormalization). */
+  pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+  /** meshConfig.outboundTrafficPolicy.mode for unknown destinations. */
+  outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+  accessLog?: { encoding: 'TEXT' | 'JSON'; format?: string };
+  tracing?: { samplingPercent: number; zipkinAddress?: string };
+}
+
+// ---------------------------------------------------------------- listeners
+
+export type ListenerDirection = 'outbound' | 'inbound' | 'gateway';
+
+/**
+ * Where connections arrive. Sidecar outbound listeners are keyed by the original destination
+ * port (and address, for TCP services with a VIP); the inbound listener takes everything
+ * redirected to 15006; gateways listen on their server ports.
+ */
+export interface Listener {
+  /** Istio's names: `0.0.0.0_9080`, `10.96.0.10_3306`, `virtualInbound`, `0.0.0.0_8080`. */
+  name: string;
+  direction: ListenerDirection;
+  /** 0.0.0.0 (any) or a service VIP for TCP listeners. */
+  address: string;
+  port: number;
+  /** Tried in order; the first whose match fits the connection serves it. */
+  filterChains: FilterChain[];
+  /** Used when no chain matches (e.g. PassthroughCluster); absent means close the connection (NR). */
+  defaultChain?: FilterChain;
+}
+
+export interface FilterChainMatch {
+  /** SNI names (`*.example.com` allowed); absent matches any. */
+  serverNames?: string[];
+  /** `tls` or `raw_buffer`, detected from the first bytes. */
+  transportProtocol?: 'tls' | 'raw_buffer';
+  /** ALPN offered by the client (e.g. `istio-peer-exchange`, `h2`). */
+  applicationProtocols?: string[];
+  /** For the inbound listener: the workload port the connection was addressed to. */
+  destinationPort?: number;
+}
+
+export interface FilterChain {
+  name: string;
+  match: FilterChainMatch;
+  /** Terminate TLS with these settings (gateway SIMPLE/MUTUAL, inbound mTLS). */
+  tls?: DownstreamTls;
+  /** `http`: HTTP/1.1 or HTTP/2 (by ALPN or preface); `tcp`: opaque bytes. */
+  protocol: 'http' | 'tcp';
+  http?: HttpConnectionManager;
+  tcp?: TcpProxy;
+  source?: ConfigSource;
+}
+
+export interface DownstreamTls {
+  mode: 'SIMPLE' | 'MUTUAL' | 'OPTIONAL_MUTUAL' | 'ISTIO_MUTUAL';
+  /** Name of a secret delivered with the config (`default` is the workload certificate). */
+  certificate: string;
+  /** Name of a CA bundle secret to verify client certificates (`ROOTCA` for the mesh's). */
+  validationContext?: string;
+  /** Accepted client SANs (SPIFFE IDs for mesh traffic); empty accepts any verified peer. */
+  subjectAltNames?: string[];
+  alpn?: string[];
+  minProtocolVersion?: string;
+  maxProtocolVersion?: string;
+}
+
+/** The HTTP layer of a filter chain: which route table, and the filters in front of routing. */
+export interface HttpConnectionManager {
+  /** Name of a RouteConfiguration in this ProxyConfig. */
+  routeConfig: string;
+  /** Request-level filters run in this order before the router (authn before authz). */
+  filters: HttpFilter[];
+  /** Redirect every request to https (Gateway `httpsRedirect`). */
+  httpsRedirect?: boolean;
+  /** Identifies the traffic in metrics: `inbound` or `outbound` reporter side. */
+  statPrefix: string;
+}
+
+export type HttpFilter =
+  | { kind: 'jwt-authn'; rules: JwtRule[] }
+  | { kind: 'authz'; policies: AuthorizationPolicy[] };
+
+export interface TcpProxy {
+  /** Weighted destinations; one entry for a plain TCP route. */
+  clusters: WeightedCluster[];
+  /** Authorization with the TCP-applicable fields. */
+  authz?: AuthorizationPolicy[];
+  statPrefix: string;
+  idleTimeoutMs?: number;
+}
+
+// ---------------------------------------------------------------- routes
+
+export interface RouteConfiguration {
+  /** Istio's names: `9080` (sidecar outbound port), `inbound|9080||`, `http.8080` (gateway). */
+  name: string;
+  virtualHosts: VirtualHost[];
+}
+
+export interface VirtualHost {
+  /** `reviews.default.svc.cluster.local:9080`. */
+  name: string;
+  /** Host header values served: `reviews`, `reviews.default`, `reviews:9080`, VIPs, `*.example.com`, `*`. */
+  domains: string[];
+  routes: Route[];
+  cors?: CorsPolicy;
+}
+
+export interface Route {
+  /** Istio's route name (`match name` or `<vs>.<ns>` style), for logs and metrics. */
+  name: string;
+  match: RouteMatch;
+  action: RouteAction;
+  fault?: FaultInjection;
+  requestHeaders?: HeaderOperations;
+  responseHeaders?: HeaderOperations;
+  cors?: CorsPolicy;
+  source?: ConfigSource;
+}
+
+export type StringMatcher =
+  | { exact: string; ignoreCase?: boolean }
+  | { prefix: string; ignoreCase?: boolean }
+  | { suffix: string; ignoreCase?: boolean }
+  | { regex: string }
+  | { present: true };
+
+export interface HeaderMatcher {
+  /** Lower-case header name; `:method`, `:authority`, `:scheme` for those pseudo-headers. */
+  name: string;
+  match: StringMatcher;
+  /** withoutHeaders: the route matches when this matcher does not. */
+  invert?: boolean;
+}
+
+export interface ClaimMatcher {
+  /** Path into the validated JWT payload: `["groups"]`, `["realm", "role"]`. */
+  path: string[];
+  match: StringMatcher;
+  invert?: boolean;
+}
+
+export interface RouteMatch {
+  path?: StringMatcher;
+  headers?: HeaderMatcher[];
+  queryParams?: { name: string; match: StringMatcher }[];
+  claims?: ClaimMatcher[];
+  /** Destination port of the request (VS match `port`), when the route table spans ports. */
+  port?: number;
+}
+
+export type RouteAction =
+  | ForwardAction
+  | { kind: 'redirect'; scheme?: string; host?: string; port?: number; derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT'; path?: string; prefixRewrite?: string; code: number }
+  | { kind: 'direct-response'; status: number; body?: string }
+  /** No cluster could be built for the destination (missing subset or host): 503 with flag NC. */
+  | { kind: 'cluster-not-found'; cluster: string };
+
+export interface WeightedCluster {
+  /** Name of a Cluster in this ProxyConfig. */
+  cluster: string;
+  weight: number;
+  requestHeaders?: HeaderOperations;
+  responseHeaders?: HeaderOperations;
+}
+
+export interface ForwardAction {
+  kind: 'forward';
+  clusters: WeightedCluster[];
+  /** 0 or absent: no timeout (Istio's default). */
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  mirrors?: { cluster: string; percent: number }[];
+  rewrite?: { prefix?: string; path?: string; regex?: { pattern: string; substitution: string }; authority?: string };
+  hashPolicy?: HashPolicy;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  perTryTimeoutMs?: number;
+  /** Envoy retry_on conditions: `connect-failure`, `5xx`, `gateway-error`, `retriable-status-codes`, ... */
+  retryOn: string[];
+  retriableStatusCodes: number[];
+  retryRemoteLocalities?: boolean;
+  /** Try other hosts than the ones that failed (Istio default true). */
+  ignorePreviousHosts: boolean;
+  backoffBaseMs: number;
+}
+
+export interface FaultInjection {
+  delay?: { fixedDelayMs: number; percent: number };
+  abort?: { httpStatus?: number; grpcStatus?: string; percent: number };
+}
+
+export interface HeaderOperations {
+  set?: Record<string, string>;
+  add?: Record<string, string>;
+  remove?: string[];
+}
+
+export interface CorsPolicy {
+  allowOrigins: StringMatcher[];
+  allowMethods?: string[];
+  allowHeaders?: string[];
+  exposeHeaders?: string[];
+  maxAgeSeconds?: number;
+  allowCredentials?: boolean;
+  unmatchedPreflights: 'FORWARD' | 'IGNORE';
+}
+
+export type HashPolicy =
+  | { header: string }
+  | { cookie: { name: string; path?: string; ttlMs?: number } }
+  | { sourceIp: true }
+  | { queryParameter: string };
+
+// ---------------------------------------------------------------- clusters and endpoints
+
+export type ClusterDiscovery = 'eds' | 'static' | 'strict-dns' | 'original-dst';
+
+export interface Cluster {
+  /** `outbound|9080|v1|reviews.default.svc.cluster.local`, `inbound|9080||`, `PassthroughCluster`, `BlackHoleCluster`. */
+  name: string;
+  discovery: ClusterDiscovery;
+  /** Upstream protocol: `http1`, `http2` (h2/h2c, gRPC), `auto` (follow the downstream), `tcp`. */
+  protocol: 'http1' | 'http2' | 'auto' | 'tcp';
+  /** The service the cluster reaches, for metrics (`destination_service`). */
+  service?: { host: string; name: string; namespace: string; port: number; subset?: string };
+  loadBalancer: LoadBalancer;
+  connectTimeoutMs: number;
+  idleTimeoutMs?: number;
+  circuitBreakers: CircuitBreakers;
+  outlierDetection?: OutlierDetection;
+  tls?: UpstreamTls;
+  source?: ConfigSource;
+}
+
+export type LoadBalancer =
+  | { policy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH' }
+  | { policy: 'RING_HASH'; minimumRingSize: number }
+  | { policy: 'MAGLEV'; tableSize: number };
+
+export interface CircuitBreakers {
+  maxConnections: number;
+  maxPendingRequests: number;
+  maxRequests: number;
+  maxRetries: number;
+  /** 0: unlimited. */
+  maxRequestsPerConnection: number;
+}
+
+export interface OutlierDetection {
+  consecutive5xxErrors: number;
+  consecutiveGatewayErrors: number;
+  consecutiveLocalOriginFailures: number;
+  splitExternalLocalOriginErrors: boolean;
+  intervalMs: number;
+  baseEjectionTimeMs: number;
+  maxEjectionPercent: number;
+  minHealthPercent: number;
+}
+
+export interface UpstreamTls {
+  mode: 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+  /** Secret names delivered with the config (ISTIO_MUTUAL: `default` and `ROOTCA`). */
+  certificate?: string;
+  validationContext?: string;
+  sni?: string;
+  subjectAltNames?: string[];
+  alpn?: string[];
+  insecureSkipVerify?: boolean;
+}
+
+export interface ClusterLoadAssignment {
+  cluster: string;
+  endpoints: Endpoint[];
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  weight: number;
+  labels: Record<string, string>;
+  /** Workload identity, for metrics and the expected peer SAN. */
+  workload?: { name: string; namespace: string; serviceAccount: string };
+  /** `istio`: the endpoint has a sidecar, so auto mTLS sends ISTIO_MUTUAL to it. */
+  tlsMode: 'istio' | 'disabled';
+  healthy: boolean;
+}
+
+// ---------------------------------------------------------------- security policy
+
+export interface JwtRule {
+  issuer: string;
+  audiences: string[];
+  /** Inline JWKS (JSON text), as istiod inlines fetched keys. */
+  jwks?: string;
+  jwksUri?: string;
+  fromHeaders: { name: string; prefix: string }[];
+  fromParams: string[];
+  fromCookies: string[];
+  forwardOriginalToken: boolean;
+  outputPayloadToHeader?: string;
+  outputClaimToHeaders: { header: string; claim: string }[];
+  source?: ConfigSource;
+}
+
+export interface AuthorizationPolicy {
+  name: string;
+  action: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+  provider?: string;
+  rules: AuthorizationRule[];
+  source?: ConfigSource;
+}
+
+export interface AuthorizationRule {
+  from: Record<string, string[]>[];
+  to: Record<string, string[]>[];
+  when: { key: string; values: string[]; notValues: string[] }[];
+}
