@@ -99,7 +99,7 @@ function expandLists(doc: SourceDocument): { source: SourceRef; value: unknown }
 function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, out: Diagnostic[]): AnyResource | undefined {
   // An empty document (a trailing `---`, or only comments) is skipped, as kubectl does.
   if (value === null || value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (typeof value !== 'object' || Array.isArray(value)) {
     invalid(out, source, [], `a resource must be a mapping with apiVersion and kind, got ${describe(value)}`);
     return undefined;
   }
@@ -147,9 +147,14 @@ function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, ou
   }
 
   const origin = { kind, namespace: namespace || undefined, name: name || '<unnamed>' };
-  const hadErrors = problems.length > 0;
-  if (!hadErrors && def.validate) {
-    def.validate(spec as never, validationContext(name, namespace, def.specFromTopLevel ? [] : ['spec'], problems));
+  // Semantic checks assume a well-typed spec, so they run only once the schema passed.
+  if (problems.length === 0 && def.validate) {
+    try {
+      def.validate(spec as never, validationContext(name, namespace, def.specFromTopLevel ? [] : ['spec'], problems));
+    } catch (err) {
+      // A bug in a check must not take the loader down with it; report it as Istio reports internal errors.
+      problems.push({ path: [], message: formatMessage(Messages.InternalError, [`validating ${kind}: ${(err as Error).message}`]), type: Messages.InternalError });
+    }
   }
   for (const p of problems) {
     const type = p.type ?? (p.level === 'Warning' ? Messages.SchemaWarning : Messages.SchemaValidationError);
