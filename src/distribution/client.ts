@@ -1,0 +1,253 @@
+/**
+ * The proxy's side of config distribution: one stream to one control plane replica, configs
+ * applied through the proxy's own `apply`, each answered with an ACK or a NACK.
+ *
+ * Failing safe is the point of this file. A rejected config is never half-applied (`apply` either
+ * takes all of it or none) and the last good one stays current. When the stream drops, the proxy
+ * keeps serving that config unchanged while the client reconnects with backoff, moving on to the
+ * next replica each time, and tells the server which version it already has so an unchanged
+ * config is not sent again.
+ *
+ * The proxy imports this file alone: it may import only proxy-config, lib and node built-ins
+ * (and the client-safe clock, backoff and protocol files beside it).
+ */
+import { EventEmitter } from 'node:events';
+import * as http2 from 'node:http2';
+import type { ProxyConfig, ProxyNode } from '../proxy-config/index.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { realNow, realSetTimer, type CancelTimer, type Now, type SetTimer } from './clock.js';
+import { keepAlive } from './keepalive.js';
+import {
+  CONTENT_TYPE, DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, REPLICA_HEADER, STREAM_PATH,
+  encodeFrame, parseServerMessage, type ClientMessage, type ConfigMessage, type ServerMessage,
+} from './protocol.js';
+
+export type ApplyResult = { ok: true } | { ok: false; error: string };
+
+export interface DiscoveryClientOptions {
+  /** Control plane replicas, e.g. `http://istiod.istio-system:15010` (h2c) or `https://...:15012` (TLS). */
+  servers: string[];
+  node: ProxyNode;
+  token: string;
+  /** Installs a config completely or not at all; a thrown error counts as a rejection. */
+  apply: (config: ProxyConfig) => ApplyResult;
+  backoff: BackoffOptions;
+  now?: Now;
+  setTimer?: SetTimer;
+  /** For jitter and the first replica's choice; injectable so tests are deterministic. */
+  random?: () => number;
+  /** A connection attempt that gets no response headers within this time is abandoned. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** HTTP/2 PING interval on an open stream; a missed answer means a dead replica. Default 30 s, 0 disables. */
+  keepaliveMs?: number;
+  maxMessageBytes?: number;
+  /** TLS settings for `https://` servers (workload certificate, mesh CA). */
+  tls?: http2.SecureClientSessionOptions;
+  /**
+   * Opens the HTTP/2 session to a server. A supplied session is shared and never closed by the
+   * client (the benchmark multiplexes many simulated proxies over a few sessions); the default
+   * opens one per client and closes it with the stream.
+   */
+  connect?: (server: string) => http2.ClientHttp2Session;
+}
+
+export interface DiscoveryClientStatus {
+  /** The server URL and replica id of the open stream; absent while disconnected. */
+  server?: string;
+  replica?: string;
+  /** The version being served (the last applied). */
+  version?: string;
+  appliedAt?: number;
+  rejected?: { version: string; error: string; at: number };
+}
+
+export interface DiscoveryClientEvents {
+  connected: [replica: string];
+  /** `retryInMs` is absent after stop(). */
+  disconnected: [reason: string, retryInMs?: number];
+  applied: [version: string];
+  rejected: [version: string, error: string];
+}
+
+/** One connection attempt and the stream it carries; replaced wholesale on reconnect. */
+interface Attempt {
+  server: string;
+  session: http2.ClientHttp2Session;
+  ownsSession: boolean;
+  stream: http2.ClientHttp2Stream;
+  connected: boolean;
+  reason: string | undefined;
+  cancelConnectTimer: CancelTimer;
+  cancelKeepalive: CancelTimer;
+  done: boolean;
+}
+
+export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
+  readonly #options: DiscoveryClientOptions;
+  readonly #setTimer: SetTimer;
+  readonly #backoff: Backoff;
+  /** Index into servers of the next replica to try; advances after every drop (failover). */
+  #next: number;
+  #attempt: Attempt | undefined;
+  #cancelRetry: CancelTimer | undefined;
+  #current: ProxyConfig | undefined;
+  #running = false;
+  readonly #now: Now;
+  #status: Omit<DiscoveryClientStatus, 'server' | 'version'> = {};
+
+  constructor(options: DiscoveryClientOptions) {
+    super();
+    if (options.servers.length === 0) throw new RangeError('DiscoveryClient needs at least one server');
+    this.#options = options;
+    this.#setTimer = options.setTimer ?? realSetTimer;
+    const random = options.random ?? Math.random;
+    this.#backoff = new Backoff(options.backoff, random);
+    // A random first replica spreads proxies over replicas without any coordination.
+    this.#next = Math.floor(random() * options.servers.length) % options.servers.length;
+    this.#now = options.now ?? realNow;
+  }
+
+  /** The last config that was applied and ACKed; survives disconnects. */
+  current(): ProxyConfig | undefined {
+    return this.#current;
+  }
+
+  /** For the proxy's admin page: where the config came from and when, and the last rejection. */
+  status(): DiscoveryClientStatus {
+    const status: DiscoveryClientStatus = { ...this.#status };
+    if (this.#attempt?.connected) status.server = this.#attempt.server;
+    else delete status.replica;
+    if (this.#current) status.version = this.#current.version;
+    return status;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#connect();
+  }
+
+  stop(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#cancelRetry?.();
+    this.#cancelRetry = undefined;
+    const attempt = this.#attempt;
+    if (attempt) this.#end(attempt, 'stopped');
+  }
+
+  #connect(): void {
+    this.#cancelRetry = undefined;
+    const servers = this.#options.servers;
+    const server = servers[this.#next % servers.length] as string;
+    this.#next = (this.#next + 1) % servers.length;
+    const ownsSession = this.#options.connect === undefined;
+    let session: http2.ClientHttp2Session;
+    try {
+      session = this.#options.connect ? this.#options.connect(server) : http2.connect(server, this.#options.tls ?? {});
+    } catch (error) {
+      // A malformed server URL fails synchronously; treat it like a refused connection.
+      this.#scheduleRetry(`connect ${server}: ${(error as Error).message}`);
+      return;
+    }
+    const stream = session.request({ ':method': 'POST', ':path': STREAM_PATH, 'content-type': CONTENT_TYPE }, { endStream: false });
+    const attempt: Attempt = {
+      server, session, ownsSession, stream, connected: false, reason: undefined, done: false, cancelKeepalive: () => {},
+      cancelConnectTimer: this.#setTimer(() => this.#end(attempt, 'connect timeout'), this.#options.connectTimeoutMs ?? 10_000),
+    };
+    this.#attempt = attempt;
+    const fail = (error: Error): void => {
+      // A pending stream fails first with "canceled"; the cause (refused, bad certificate) is the news.
+      attempt.reason ??= error.cause instanceof Error ? error.cause.message : error.message;
+    };
+    // A shared session is the owner's to watch; its streams close with it anyway.
+    if (ownsSession) {
+      session.on('error', fail);
+      session.once('close', () => this.#end(attempt, attempt.reason ?? 'session closed'));
+    }
+    stream.on('error', fail);
+    // The server ending its side (after an error message, or on shutdown) ends the attempt too.
+    stream.on('end', () => this.#end(attempt, attempt.reason ?? 'stream ended by server'));
+    stream.on('close', () => this.#end(attempt, attempt.reason ?? 'stream closed'));
+    stream.on('response', (headers) => {
+      attempt.cancelConnectTimer();
+      const status = headers[':status'];
+      if (status !== 200) {
+        // The body carries an error message saying why (bad token); it arrives as data.
+        attempt.reason = `HTTP ${status}`;
+        return;
+      }
+      attempt.connected = true;
+      this.#backoff.reset();
+      attempt.cancelKeepalive = keepAlive(session, this.#options.keepaliveMs ?? 30_000, this.#setTimer, (reason) => this.#end(attempt, reason));
+      const replica = String(headers[REPLICA_HEADER] ?? server);
+      this.#status.replica = replica;
+      this.emit('connected', replica);
+    });
+    const decoder = new FrameDecoder(this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    stream.on('data', (chunk: Buffer) => {
+      let messages: ServerMessage[];
+      try {
+        messages = decoder.push(chunk).map(parseServerMessage);
+      } catch (error) {
+        this.#end(attempt, `protocol error: ${(error as Error).message}`);
+        return;
+      }
+      for (const message of messages) {
+        if (message.type === 'error') attempt.reason = `${message.code}: ${message.message}`;
+        else if (attempt.connected && !attempt.done) this.#onConfig(attempt, message);
+      }
+    });
+    const hello: ClientMessage = { type: 'hello', node: this.#options.node, token: this.#options.token };
+    if (this.#current) hello.lastVersion = this.#current.version;
+    stream.write(encodeFrame(hello));
+  }
+
+  #onConfig(attempt: Attempt, message: ConfigMessage): void {
+    const { version, nonce, config } = message;
+    // A replica that did not see our lastVersion may resend what we have; ACK without re-applying.
+    if (version === this.#current?.version) {
+      this.#send(attempt, { type: 'ack', version, nonce });
+      return;
+    }
+    let result: ApplyResult;
+    try {
+      result = this.#options.apply(config);
+    } catch (error) {
+      result = { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    if (result.ok) {
+      this.#current = config;
+      this.#status.appliedAt = this.#now();
+      this.#send(attempt, { type: 'ack', version, nonce });
+      this.emit('applied', version);
+    } else {
+      this.#status.rejected = { version, error: result.error, at: this.#now() };
+      this.#send(attempt, { type: 'nack', version, nonce, error: result.error });
+      this.emit('rejected', version, result.error);
+    }
+  }
+
+  #send(attempt: Attempt, message: ClientMessage): void {
+    if (!attempt.done && !attempt.stream.destroyed) attempt.stream.write(encodeFrame(message));
+  }
+
+  /** Tears one attempt down exactly once, then (unless stopped) schedules the next one. */
+  #end(attempt: Attempt, reason: string): void {
+    if (attempt.done) return;
+    attempt.done = true;
+    attempt.cancelConnectTimer();
+    attempt.cancelKeepalive();
+    if (!attempt.stream.destroyed) attempt.stream.close(http2.constants.NGHTTP2_CANCEL);
+    if (attempt.ownsSession && !attempt.session.destroyed) attempt.session.destroy();
+    if (this.#attempt === attempt) this.#attempt = undefined;
+    if (this.#running) this.#scheduleRetry(reason);
+    else if (attempt.connected) this.emit('disconnected', reason);
+  }
+
+  #scheduleRetry(reason: string): void {
+    const delay = this.#backoff.next();
+    this.#cancelRetry = this.#setTimer(() => this.#connect(), delay);
+    this.emit('disconnected', reason, delay);
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * The push server: holds one stream per connected proxy and pushes each its compiled config,
+ * the way istiod serves ADS. A change goes: notifyChange -> debounce (a burst becomes one push)
+ * -> the affected connected proxies are queued -> each is recompiled -> sent only if its content
+ * hash differs from what it was last sent -> the proxy ACKs or NACKs. The server knows nothing of
+ * resources or the compiler: it is handed `compile` and `authenticate`, and the control plane
+ * wires them.
+ */
+import { EventEmitter } from 'node:events';
+import * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { ProxyConfig, ProxyNode } from '../proxy-config/index.js';
+import { realNow, realSetTimer, type CancelTimer, type Now, type SetTimer } from './clock.js';
+import { Debouncer } from './debounce.js';
+import { keepAlive } from './keepalive.js';
+import { MetricsRegistry } from './metrics.js';
+import {
+  CONTENT_TYPE, DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, REPLICA_HEADER, STREAM_PATH, encodeFrame, parseClientMessage,
+  type AckMessage, type ClientMessage, type ErrorMessage, type HelloMessage, type NackMessage,
+} from './protocol.js';
+import { proxyStatus, pushMetrics, type Connection, type ProxyStatus, type PushMetrics } from './status.js';
+import { configFrame, versionConfig } from './version.js';
+
+/** Which proxies a change concerns; 'all' for mesh-wide changes. */
+export type Affects = NodePredicate | 'all';
+type NodePredicate = (node: ProxyNode) => boolean;
+
+export interface PushServerOptions {
+  compile: (node: ProxyNode) => ProxyConfig;
+  /** Checks the proxy's credential against the identity it claims. */
+  authenticate: (token: string, node: ProxyNode) => boolean;
+  replicaId: string;
+  /** Quiet period before a push (Istio's PILOT_DEBOUNCE_AFTER). Default 100. */
+  debounceMs?: number;
+  /** Longest a push waits under a steady stream of changes (PILOT_DEBOUNCE_MAX). Default 10 000. */
+  debounceMaxMs?: number;
+  now?: Now;
+  setTimer?: SetTimer;
+  /** Serve HTTP/2 over TLS (workload certificates) instead of cleartext h2c. */
+  tls?: http2.SecureServerOptions;
+  /** Register metrics here (the control plane's 15014 registry); default a registry of its own. */
+  metrics?: MetricsRegistry;
+  /** HTTP/2 PING interval per proxy session; a missed answer drops the session. Default 30 000, 0 disables. */
+  keepaliveMs?: number;
+  /** A stream that sends no hello within this time is closed. Default 10 000. */
+  helloTimeoutMs?: number;
+  maxMessageBytes?: number;
+  /** Proxies compiled per event-loop turn, so ACKs and new streams are served during a big push. Default 100. */
+  pushBatch?: number;
+}
+
+export interface PushServerEvents {
+  connected: [status: ProxyStatus];
+  disconnected: [nodeId: string, reason: string];
+  pushed: [nodeId: string, version: string];
+  /** latencyMs runs from the change to the ACK; absent for the config sent on connect. */
+  ack: [nodeId: string, version: string, latencyMs: number | undefined];
+  nack: [nodeId: string, version: string, error: string];
+  'config-error': [nodeId: string, error: string];
+  'auth-rejected': [nodeId: string];
+}
+
+/** A NACK's error text is kept and shown, so bound what one proxy can make us hold. */
+const MAX_ERROR_CHARS = 2048;
+
+export class PushServer extends EventEmitter<PushServerEvents> {
+  readonly metrics: PushMetrics;
+  readonly registry: MetricsRegistry;
+  readonly #options: PushServerOptions;
+  readonly #now: Now;
+  readonly #setTimer: SetTimer;
+  readonly #maxBytes: number;
+  readonly #server: http2.Http2Server | http2.Http2SecureServer;
+  readonly #sessions = new Set<http2.ServerHttp2Session>();
+  readonly #connections = new Set<Connection>();
+  readonly #debouncer: Debouncer<NodePredicate[] | 'all'>;
+  /** Proxies waiting to be recompiled, with the time of the earliest change that concerns them. */
+  readonly #queue = new Map<Connection, number>();
+  #draining = false;
+  #nextConnectionId = 0;
+  #nextNonce = 0;
+
+  constructor(options: PushServerOptions) {
+    super();
+    this.#options = options;
+    this.#now = options.now ?? realNow;
+    this.#setTimer = options.setTimer ?? realSetTimer;
+    this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.registry = options.metrics ?? new MetricsRegistry();
+    this.metrics = pushMetrics(this.registry);
+    this.#debouncer = new Debouncer<NodePredicate[] | 'all'>({
+      quietMs: options.debounceMs ?? 100,
+      maxMs: options.debounceMaxMs ?? 10_000,
+      now: this.#now,
+      setTimer: this.#setTimer,
+      merge: (a, b) => (a === 'all' || b === 'all' ? 'all' : [...a, ...b]),
+      fire: (affects, firstAt) => this.#enqueue(affects, firstAt),
+    });
+    this.#server = options.tls ? http2.createSecureServer(options.tls) : http2.createServer();
+    this.#server.on('session', (session) => {
+      this.#sessions.add(session);
+      const stopPings = keepAlive(session, options.keepaliveMs ?? 30_000, this.#setTimer, () => session.destroy());
+      session.on('close', () => {
+        stopPings();
+        this.#sessions.delete(session);
+      });
+      session.on('error', () => {}); // its streams close and report; nothing else to do
+    });
+    this.#server.on('stream', (stream, headers) => this.#onStream(stream, headers));
+  }
+
+  /** Resolves with the bound port (useful with port 0). */
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve((this.#server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /** Stops listening and drops every stream; proxies fail over to another replica. */
+  async close(): Promise<void> {
+    this.#debouncer.cancel();
+    this.#queue.clear();
+    for (const session of this.#sessions) session.destroy();
+    if (!this.#server.listening) return;
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Records a config change; after the debounce, affected proxies are recompiled and pushed if changed. */
+  notifyChange(affects: Affects): void {
+    this.#debouncer.add(affects === 'all' ? 'all' : [affects]);
+  }
+
+  proxies(): ProxyStatus[] {
+    return [...this.#connections].map((c) => proxyStatus(c, this.#options.replicaId));
+  }
+
+  #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    stream.on('error', () => {}); // 'close' follows and does the cleanup
+    if (headers[':path'] !== STREAM_PATH || headers[':method'] !== 'POST') {
+      stream.respond({ ':status': headers[':path'] !== STREAM_PATH ? 404 : 405 }, { endStream: true });
+      return;
+    }
+    const decoder = new FrameDecoder(this.#maxBytes);
+    let conn: Connection | undefined;
+    let ended = false;
+    const timers: CancelTimer[] = [];
+    const reject = (code: ErrorMessage['code'], message: string, status = 400): void => {
+      if (ended) return;
+      ended = true;
+      if (!stream.headersSent) stream.respond({ ':status': status, 'content-type': CONTENT_TYPE });
+      stream.end(encodeFrame({ type: 'error', code, message }));
+      // The client closes on the error message; a client that does not is cut off.
+      timers.push(this.#setTimer(() => stream.close(http2.constants.NGHTTP2_CANCEL), 5_000));
+    };
+    const cancelHelloTimer = this.#setTimer(() => reject('TIMEOUT', 'no hello received'), this.#options.helloTimeoutMs ?? 10_000);
+    timers.push(cancelHelloTimer);
+    stream.on('data', (chunk: Buffer) => {
+      if (ended) return;
+      let messages: ClientMessage[];
+      try {
+        messages = decoder.push(chunk).map(parseClientMessage);
+      } catch (error) {
+        return reject('PROTOCOL', error instanceof Error ? error.message : String(error));
+      }
+      for (const message of messages) {
+        if (ended) return;
+        if (conn) {
+          if (message.type === 'hello') return reject('PROTOCOL', 'hello sent twice');
+          this.#onReply(conn, message);
+        } else if (message.type !== 'hello') {
+          return reject('PROTOCOL', `expected hello, got ${message.type}`);
+        } else if (!this.#authenticate(message)) {
+          return reject('UNAUTHENTICATED', `proxy ${message.node.id} is not authenticated`, 401);
+        } else {
+          cancelHelloTimer();
+          conn = this.#accept(stream, message);
+        }
+      }
+    });
+    stream.on('close', () => {
+      for (const cancel of timers) cancel();
+      if (conn) this.#remove(conn, stream.rstCode ? `stream reset (code ${stream.rstCode})` : 'stream closed');
+    });
+  }
+
+  #authenticate(hello: HelloMessage): boolean {
+    let ok = false;
+    try {
+      ok = this.#options.authenticate(hello.token, hello.node) === true;
+    } catch {
+      ok = false; // a failing authenticator denies, never admits
+    }
+    if (!ok) this.emit('auth-rejected', hello.node.id);
+    return ok;
+  }
+
+  #accept(stream: http2.ServerHttp2Stream, hello: HelloMessage): Connection {
+    stream.respond({ ':status': 200, 'content-type': CONTENT_TYPE, [REPLICA_HEADER]: this.#options.replicaId });
+    const conn: Connection = { id: ++this.#nextConnectionId, node: hello.node, stream, connectedAt: this.#now(), closed: false };
+    if (hello.lastVersion !== undefined) {
+      // The proxy already serves this version (from this or another replica); push only if it differs.
+      conn.sent = { version: hello.lastVersion, nonce: '' };
+      conn.acked = hello.lastVersion;
+    }
+    this.#connections.add(conn);
+    this.metrics.connected.inc();
+    this.emit('connected', proxyStatus(conn, this.#options.replicaId));
+    this.#push(conn, undefined);
+    return conn;
+  }
+
+  #remove(conn: Connection, reason: string): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    this.#connections.delete(conn);
+    this.#queue.delete(conn);
+    this.metrics.connected.dec();
+    this.emit('disconnected', conn.node.id, reason);
+  }
+
+  #onReply(conn: Connection, message: AckMessage | NackMessage): void {
+    // An answer to an older push (crossed on the wire by a newer one) says nothing about the current one.
+    if (!conn.sent || message.nonce !== conn.sent.nonce) return;
+    const version = conn.sent.version;
+    const latencyMs = conn.pendingSince === undefined ? undefined : this.#now() - conn.pendingSince;
+    conn.pendingSince = undefined;
+    if (message.type === 'ack') {
+      conn.acked = version;
+      conn.nacked = undefined;
+      if (latencyMs !== undefined) this.metrics.pushLatency.observe(latencyMs / 1000);
+      this.emit('ack', conn.node.id, version, latencyMs);
+    } else {
+      const error = message.error.slice(0, MAX_ERROR_CHARS);
+      conn.nacked = { version, error };
+      this.metrics.nacks.inc();
+      this.emit('nack', conn.node.id, version, error);
+    }
+  }
+
+  #enqueue(affects: NodePredicate[] | 'all', changedAt: number): void {
+    for (const conn of this.#connections) {
+      if (affects !== 'all' && !affects.some((test) => concerns(test, conn.node))) continue;
+      const queued = this.#queue.get(conn);
+      this.#queue.set(conn, queued === undefined ? changedAt : Math.min(queued, changedAt));
+    }
+    if (!this.#draining && this.#queue.size > 0) {
+      this.#draining = true;
+      setImmediate(() => this.#drain());
+    }
+  }
+
+  /** Pushes a batch, then yields to the event loop, like Istio's push queue with its throttle. */
+  #drain(): void {
+    let budget = this.#options.pushBatch ?? 100;
+    for (const [conn, changedAt] of this.#queue) {
+      this.#queue.delete(conn);
+      this.#push(conn, changedAt);
+      if (--budget === 0) break;
+    }
+    if (this.#queue.size > 0) setImmediate(() => this.#drain());
+    else this.#draining = false;
+  }
+
+  /** Compiles for one proxy and sends the result if it differs from the last push. */
+  #push(conn: Connection, changedAt: number | undefined): void {
+    if (conn.closed) return;
+    const nonce = String(++this.#nextNonce);
+    let frame: Buffer;
+    let version: string;
+    try {
+      const versioned = versionConfig(this.#options.compile(conn.node));
+      version = versioned.version;
+      if (version === conn.sent?.version) return;
+      frame = configFrame(versioned, nonce, this.#maxBytes);
+    } catch (error) {
+      // A proxy never receives config that could not be fully built; it keeps what it has.
+      this.metrics.configErrors.inc();
+      this.emit('config-error', conn.node.id, error instanceof Error ? error.message : String(error));
+      return;
+    }
+    conn.stream.write(frame);
+    conn.sent = { version, nonce };
+    if (changedAt !== undefined) conn.pendingSince ??= changedAt;
+    this.metrics.pushes.inc();
+    this.emit('pushed', conn.node.id, version);
+  }
+}
+
+/** A predicate that throws is treated as "affected": recompiling is safe, missing a change is not. */
+function concerns(test: NodePredicate, node: ProxyNode): boolean {
+  try {
+    return test(node);
+  } catch {
+    return true;
+  }
+}
