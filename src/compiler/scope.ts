@@ -1,0 +1,75 @@
+/**
+ * What one proxy can see (Istio's SidecarScope): the services and VirtualServices visible to its
+ * namespace, narrowed by the Sidecar resource that applies to it (egress `ns/host` entries,
+ * optionally per port), its outbound traffic policy, and DestinationRule lookup from its namespace.
+ */
+import type { ProxyNode } from '../proxy-config/index.js';
+import { hostCovers, hostsIntersect } from '../resources/index.js';
+import { isVisibleTo, type Service, type WorkloadInstance } from '../registry/index.js';
+import type { Snapshot } from './snapshot.js';
+import type { Sidecar } from './snapshot/gateways-sidecars.js';
+import type { VirtualServiceEntry } from './snapshot/virtual-services.js';
+import type { MergedDestinationRule } from './snapshot/destination-rules.js';
+
+export interface ProxyScope {
+  readonly snapshot: Snapshot;
+  readonly node: ProxyNode;
+  /** The registry's instance for this proxy's pod, when the registry knows it. */
+  readonly instance?: WorkloadInstance;
+  readonly sidecar?: Sidecar;
+  readonly outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+  /** Services this proxy may reach, in registry order. */
+  readonly services: readonly Service[];
+  admitsPort(service: Service, port: number): boolean;
+  /** VirtualServices for sidecars (`mesh`) this proxy sees; empty for gateways. */
+  readonly meshVirtualServices: readonly VirtualServiceEntry[];
+  /** The service behind an FQDN as this proxy resolves it, if visible. */
+  lookupService(hostname: string): Service | undefined;
+  destinationRule(service: Service): MergedDestinationRule | undefined;
+}
+
+export function proxyScope(snapshot: Snapshot, node: ProxyNode): ProxyScope {
+  const { registry, mesh } = snapshot;
+  const instance = registry.instances.find((i) => i.ip === node.ip && i.namespace === node.namespace);
+  const isSidecar = node.role === 'sidecar';
+  const sidecar = isSidecar ? snapshot.sidecars.forProxy(node.namespace, node.labels) : undefined;
+  const egress = sidecar?.spec.egress;
+  const sidecarNs = sidecar?.metadata.namespace ?? node.namespace;
+
+  // Egress host entries are `ns/host`: `*` any namespace, `.` the Sidecar's, `~` none.
+  const entryAdmits = (entry: string, namespace: string, host: string): boolean => {
+    const slash = entry.indexOf('/');
+    const ns = slash < 0 ? '*' : entry.slice(0, slash);
+    const pattern = slash < 0 ? entry : entry.slice(slash + 1);
+    if (ns === '~') return false;
+    if (ns !== '*' && (ns === '.' ? sidecarNs : ns) !== namespace) return false;
+    return hostCovers(pattern, host) || hostsIntersect(pattern, host);
+  };
+  const admits = (service: Service, port: number | undefined): boolean => {
+    if (!egress) return true;
+    return egress.some((l) => (port === undefined || l.port?.number === undefined || l.port.number === port)
+      && l.hosts.some((h) => entryAdmits(h, service.namespace, service.hostname)));
+  };
+
+  const services = registry.services.filter((s) => isVisibleTo(s.exportTo, node.namespace) && admits(s, undefined)
+    // Two services can share a hostname (ServiceEntries in several namespaces); keep the one this namespace resolves to.
+    && registry.lookup(s.hostname, node.namespace) === s);
+  const meshVirtualServices = isSidecar
+    ? snapshot.virtualServices.forMesh(node.namespace).filter((vs) => !egress || egress.some((l) => l.hosts.some((h) => vs.hosts.some((host) => entryAdmits(h, vs.resource.metadata.namespace, host)))))
+    : [];
+  const byHost = new Map(services.map((s) => [s.hostname, s]));
+  const policy = sidecar?.spec.outboundTrafficPolicy?.mode ?? mesh.outboundTrafficPolicy;
+
+  return {
+    snapshot,
+    node,
+    ...(instance ? { instance } : {}),
+    ...(sidecar ? { sidecar } : {}),
+    outboundTrafficPolicy: policy,
+    services,
+    admitsPort: (service, port) => admits(service, port),
+    meshVirtualServices,
+    lookupService: (hostname) => byHost.get(hostname.toLowerCase()),
+    destinationRule: (service) => snapshot.destinationRules.lookup({ namespace: node.namespace, labels: node.labels }, service.hostname, service.namespace),
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The service registry's model: what the mesh knows about services, their ports and endpoints,
+ * and the running workloads behind them, derived from Kubernetes Services, ServiceEntries,
+ * WorkloadEntries and the pods (or VMs) the runtime reports. Istio's model.Service and
+ * model.IstioEndpoint, in the few fields Weft's compiler reads.
+ */
+import type { Protocol } from './protocol.js';
+
+export type { Protocol };
+
+/** One running pod or VM, as the local runtime (or a Kubernetes watch) reports it. */
+export interface WorkloadInstance {
+  /** Pod name, e.g. `reviews-v1-0`. */
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  ip: string;
+  serviceAccount: string;
+  /** Container ports, with their names for Service targetPort resolution. */
+  ports: ContainerPort[];
+  /** The pod runs a Weft proxy (sidecar or gateway), so it accepts Istio mTLS. */
+  hasSidecar: boolean;
+  /** The owning workload (Deployment) name, for metrics and the proxy's identity. */
+  workload: string;
+}
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+}
+
+/** Where a registry entry came from, in the compiler's ConfigSource shape. */
+export interface RegistrySource {
+  kind: 'Service' | 'ServiceEntry' | 'WorkloadEntry';
+  namespace: string;
+  name: string;
+}
+
+export interface ServicePort {
+  /** Port name; ServiceEntry and multi-port Services always name ports. */
+  name: string;
+  port: number;
+  protocol: Protocol;
+  /** Kubernetes targetPort (a number or a container port name); ServiceEntry targetPort. */
+  targetPort?: number | string;
+}
+
+/**
+ * Istio's resolution of a service: EDS (pods or static endpoints known to the control plane),
+ * DNS (the proxy resolves names), PASSTHROUGH (resolution NONE: forward to the original address).
+ */
+export type Resolution = 'EDS' | 'DNS' | 'DNS_ROUND_ROBIN' | 'PASSTHROUGH';
+
+/** The namespaces a service or config is visible in: `*` for all, else a set of names. */
+export type Visibility = { public: true } | { public: false; namespaces: ReadonlySet<string> };
+
+export interface Service {
+  /** FQDN (`reviews.default.svc.cluster.local`) or a ServiceEntry host (`*.example.com` allowed). */
+  hostname: string;
+  /** Short name: the Kubernetes Service name, or the ServiceEntry host. */
+  name: string;
+  namespace: string;
+  ports: ServicePort[];
+  /** The virtual IP the proxy matches TCP traffic on; absent for headless services and hosts without one. */
+  vip?: string;
+  /** All addresses (ServiceEntry `addresses` may list several, and CIDRs). */
+  addresses: string[];
+  resolution: Resolution;
+  location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
+  exportTo: Visibility;
+  /** Kubernetes Service selector or ServiceEntry workloadSelector labels. */
+  selector?: Record<string, string>;
+  /** Creation time as written (often empty in files), for Istio's oldest-first tie breaks. */
+  creationTimestamp: string;
+  source: RegistrySource;
+  /** Istio's DNS auto-allocated address (240.240.0.0/16) for a ServiceEntry host without addresses, for the runtime's DNS only. */
+  autoAllocatedVip?: string;
+}
+
+/** One address serving one port of one service (Istio's IstioEndpoint). */
+export interface ServiceEndpoint {
+  hostname: string;
+  /** Namespace of the service (a ServiceEntry host may exist in several). */
+  serviceNamespace: string;
+  /** The service port number this endpoint serves. */
+  servicePort: number;
+  address: string;
+  /** The port to connect to (targetPort resolved). */
+  port: number;
+  labels: Record<string, string>;
+  workload?: { name: string; namespace: string; serviceAccount: string };
+  /** `istio` when the endpoint runs a proxy (auto mTLS sends ISTIO_MUTUAL), else `disabled`. */
+  tlsMode: 'istio' | 'disabled';
+  weight: number;
+  healthy: boolean;
+}
+
+/** The mesh-wide options the registry and compiler read (from meshConfig, with Istio's defaults). */
+export interface MeshOptions {
+  rootNamespace: string;
+  domainSuffix: string;
+  trustDomain: string;
+  outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+  enableAutoMtls: boolean;
+  /** meshConfig.connectTimeout in ms (Istio: 10s). */
+  connectTimeoutMs: number;
+  /** meshConfig.defaultHttpRetryPolicy; absent: Istio's built-in default. */
+  defaultHttpRetryPolicy?: { attempts?: number; perTryTimeoutMs?: number; retryOn?: string; retryRemoteLocalities?: boolean; backoffMs?: number };
+  pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+  accessLog?: { encoding: 'TEXT' | 'JSON'; format?: string };
+  tracing?: { samplingPercent: number; zipkinAddress?: string };
+  defaultServiceExportTo: string[];
+  defaultVirtualServiceExportTo: string[];
+  defaultDestinationRuleExportTo: string[];
+}
