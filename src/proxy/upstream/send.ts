@@ -1,0 +1,225 @@
+/**
+ * One request through a cluster, as Envoy's router drives it upstream: pick a host, attempt,
+ * and on a retriable outcome back off and try again (other hosts first when the policy ignores
+ * previous hosts). The route timeout and the per-try timeout start once the downstream request
+ * is complete, as in Envoy, and keep running while the response body streams: firing after the
+ * headers went out, they cut the body with UT instead of answering 504. A response is handed
+ * over only when it will not be retried, so no retry ever follows bytes sent downstream.
+ */
+import type { Readable } from 'node:stream';
+import type { Endpoint, RetryPolicy } from '../../proxy-config/index.js';
+import { Cancellation } from './cancel.js';
+import type { ClusterState } from './cluster.js';
+import type { Clock, Timer } from './clock.js';
+import { ResetError, UpstreamError, type ResponseFlag } from './errors.js';
+import type { Headers } from './headers.js';
+import type { Host } from './host.js';
+import { xxHash64 } from './lb/xxhash64.js';
+import type { AttemptResponse } from './pool.js';
+import { requestBody } from './replay.js';
+import { RetryState } from './retry.js';
+
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[]>;
+  body: Readable | Buffer | null;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Readable;
+  trailers?: Promise<Record<string, string>>;
+  endpoint: Endpoint;
+  attempts: number;
+  /** URX (retries exhausted) or UO (retry overflow) when a retriable response is returned anyway. */
+  flags: ResponseFlag[];
+  protocol: 'http1' | 'http2';
+  /** Request complete to response headers: Envoy's x-envoy-upstream-service-time. */
+  serviceTimeMs: number;
+}
+
+export interface SendOptions {
+  /** Route timeout; 0 or absent: none (Istio's default). */
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  /** The value the route's hash policy produced (header, cookie, source IP, query parameter). */
+  hashKey?: string;
+  /** Aborted when the downstream goes away. */
+  signal?: AbortSignal;
+  /** The downstream spoke HTTP/2 (for clusters with protocol `auto`). */
+  http2?: boolean;
+  /** For PASSTHROUGH / original-dst clusters: where the connection was originally headed. */
+  originalDestination?: { address: string; port: number };
+}
+
+export interface SendEnv {
+  clock: Clock;
+  retryBufferLimit: number;
+}
+
+const ROUTE_TIMEOUT = Symbol('route timeout');
+const PER_TRY_TIMEOUT = Symbol('per-try timeout');
+const DOWNSTREAM_GONE = Symbol('downstream gone');
+
+/** Envoy's Grpc::Utility::grpcToHttpStatus, for outlier detection of gRPC responses. */
+const GRPC_TO_HTTP = [200, 499, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400, 501, 500, 503, 500, 401];
+
+function outlierStatus(status: number, headers: Headers): number {
+  const raw = headers['grpc-status'];
+  const grpc = Number(Array.isArray(raw) ? raw[0] : raw);
+  return raw !== undefined && Number.isInteger(grpc) ? (GRPC_TO_HTTP[grpc] ?? 500) : status;
+}
+
+function sleep(clock: Clock, ms: number, cancel: Cancellation): Promise<void> {
+  return new Promise((resolve) => {
+    if (cancel.aborted || ms <= 0) return resolve();
+    const done = (): void => {
+      timer.cancel();
+      unsubscribe();
+      resolve();
+    };
+    const timer = clock.setTimer(done, ms);
+    const unsubscribe = cancel.onAbort(done);
+  });
+}
+
+export async function send(cluster: ClusterState, req: UpstreamRequest, opts: SendOptions, env: SendEnv): Promise<UpstreamResponse> {
+  const { clock } = env;
+  cluster.counters.requests++;
+  const retry = new RetryState(opts.retry, clock.random);
+  const body = requestBody(req.body, retry.enabled, env.retryBufferLimit);
+  const hash = cluster.consistentHash && opts.hashKey !== undefined ? xxHash64(opts.hashKey) : undefined;
+  const protocol = cluster.protocolFor(opts.http2);
+  const tried = new Set<Host>();
+
+  // Ends the whole request: route timeout or downstream gone. Its reason says which.
+  const overall = new Cancellation();
+  const onDownstreamAbort = (): void => overall.abort(DOWNSTREAM_GONE);
+  if (opts.signal?.aborted) overall.abort(DOWNSTREAM_GONE);
+  opts.signal?.addEventListener('abort', onDownstreamAbort, { once: true });
+  let routeTimer: Timer | undefined;
+  let requestCompleteAt: number | undefined;
+  const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : 0;
+  void body.complete.then(() => {
+    requestCompleteAt = clock.now();
+    if (timeoutMs > 0 && !overall.aborted) routeTimer = clock.setTimer(() => overall.abort(ROUTE_TIMEOUT), timeoutMs);
+  });
+  const cleanup = (): void => {
+    routeTimer?.cancel();
+    opts.signal?.removeEventListener('abort', onDownstreamAbort);
+    retry.release();
+  };
+  const overallError = (host: Host | undefined): UpstreamError => {
+    if (overall.reason === ROUTE_TIMEOUT) {
+      cluster.counters.timeouts++;
+      if (host) cluster.outlier?.report(host, { kind: 'timeout' });
+      return UpstreamError.timeout();
+    }
+    return UpstreamError.downstreamGone(opts.signal?.reason);
+  };
+
+  try {
+    for (let attempt = 1; ; attempt++) {
+      if (overall.aborted) throw overallError(undefined);
+      const host = opts.originalDestination && cluster.originalDestination ? cluster.originalDestinationHost(opts.originalDestination.address, opts.originalDestination.port) : cluster.pickHost(hash, retry.ignorePreviousHosts ? tried : undefined);
+      if (!host) {
+        cluster.counters.noHealthyUpstream++;
+        throw UpstreamError.noHealthyUpstream();
+      }
+      tried.add(host);
+      const attemptBody = body.open();
+      if (attemptBody === undefined) throw UpstreamError.fromReset('local reset', { retried: attempt > 1 });
+
+      const tryAbort = new Cancellation();
+      // Set once this attempt's response is handed over; timers then cut its body instead.
+      const handedOver: { response?: AttemptResponse } = {};
+      let perTryTimer: Timer | undefined;
+      let ended = false;
+      const onOverall = (): void => {
+        if (handedOver.response) handedOver.response.body.destroy(overall.reason === ROUTE_TIMEOUT ? UpstreamError.timeout() : UpstreamError.downstreamGone());
+        else tryAbort.abort(overall.reason);
+      };
+      const offOverall = overall.onAbort(onOverall);
+      const armPerTry = (): void => {
+        if (ended || retry.perTryTimeoutMs <= 0 || (timeoutMs > 0 && retry.perTryTimeoutMs >= timeoutMs) || tryAbort.aborted) return;
+        perTryTimer = clock.setTimer(() => {
+          cluster.counters.perTryTimeouts++;
+          if (handedOver.response) handedOver.response.body.destroy(UpstreamError.timeout());
+          else tryAbort.abort(PER_TRY_TIMEOUT);
+        }, retry.perTryTimeoutMs);
+      };
+      if (requestCompleteAt !== undefined) armPerTry();
+      else void body.complete.then(armPerTry);
+
+      host.activeRequests++;
+      host.requestsTotal++;
+      cluster.counters.attempts++;
+      let outcome: AttemptResponse | ResetError;
+      try {
+        outcome = await host.pool(protocol).request(
+          { method: req.method, path: req.path, headers: req.headers, body: attemptBody },
+          { cancel: tryAbort, onAttached: () => cluster.outlier?.report(host, { kind: 'connect-success' }) },
+        );
+      } catch (err) {
+        outcome = err instanceof ResetError ? err : new ResetError('local reset', { cause: err });
+      }
+
+      const endAttempt = (): void => {
+        ended = true;
+        host.activeRequests--;
+        perTryTimer?.cancel();
+        offOverall();
+      };
+
+      if (outcome instanceof ResetError) {
+        endAttempt();
+        if (overall.aborted) throw overallError(host);
+        const perTryTimedOut = tryAbort.reason === PER_TRY_TIMEOUT;
+        if (perTryTimedOut) cluster.outlier?.report(host, { kind: 'timeout' });
+        else if (outcome.reason !== 'overflow') cluster.outlier?.report(host, { kind: 'connect-failed' });
+        if (outcome.reason === 'connection failure') cluster.counters.connectFailures++;
+        const decision = retry.shouldRetry(retry.wouldRetryReset(perTryTimedOut ? 'local reset' : outcome.reason) && body.replayable, cluster.breakers);
+        if (decision === 'yes') {
+          cluster.counters.retries++;
+          await sleep(clock, retry.nextBackoffMs(), overall);
+          continue;
+        }
+        const extra: ResponseFlag[] = decision === 'limit' ? ['URX'] : decision === 'overflow' ? ['UO'] : [];
+        if (perTryTimedOut) throw UpstreamError.timeout(extra);
+        throw UpstreamError.fromReset(outcome.reason, { retried: attempt > 1, extra, cause: outcome });
+      }
+
+      const res = outcome;
+      cluster.outlier?.report(host, { kind: 'http', status: outlierStatus(res.status, res.headers) });
+      const decision = retry.shouldRetry(retry.wouldRetryHeaders(res.status, res.headers) && body.replayable, cluster.breakers);
+      if (decision === 'yes') {
+        cluster.counters.retries++;
+        void res.done.then(endAttempt);
+        res.body.destroy();
+        await sleep(clock, retry.nextBackoffMs(), overall);
+        continue;
+      }
+      handedOver.response = res;
+      void res.done.then(() => {
+        endAttempt();
+        cleanup();
+      });
+      return {
+        status: res.status,
+        headers: res.headers,
+        body: res.body,
+        trailers: res.trailers,
+        endpoint: host.endpoint,
+        attempts: attempt,
+        flags: decision === 'limit' ? ['URX'] : decision === 'overflow' ? ['UO'] : [],
+        protocol: res.protocol,
+        serviceTimeMs: Math.max(0, Math.round(clock.now() - (requestCompleteAt ?? clock.now()))),
+      };
+    }
+  } catch (err) {
+    cleanup();
+    throw err instanceof UpstreamError ? err : UpstreamError.fromReset('local reset', { retried: false, cause: err });
+  }
+}
