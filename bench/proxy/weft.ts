@@ -1,0 +1,120 @@
+/**
+ * Weft's rows: `weft proxy --config FILE.json` as one plaintext proxy (an ingress gateway), and
+ * two of them as the mesh path (client sidecar outbound -> server sidecar inbound -> app). The
+ * CLI is the compiled src/cli/main.js beside this build (dist/ under `npm run bench`); both rows
+ * are skipped, saying why, until `main.js proxy --help` lists --config.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProxyConfig } from '../../src/proxy-config/index.js';
+import type { Started, Target } from './measure.js';
+import { freePort, waitForOutput, type Child, type ProcessGroup } from './processes.js';
+import { clientSidecarConfig, gatewayConfig, GATEWAY_PORT, SERVICE_HOST, SERVICE_PORT, serverSidecarConfig } from './weft-config.js';
+
+/** The CLI entry to run; WEFT_BENCH_MAIN points at another build's main.js (to compare two builds). */
+export function weftMain(): string {
+  return process.env.WEFT_BENCH_MAIN ?? fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+}
+
+/** `undefined` when `weft proxy` is usable, else why not. */
+export function weftProxyUnavailable(): string | undefined {
+  const r = spawnSync(process.execPath, [weftMain(), 'proxy', '--help'], { encoding: 'utf8', timeout: 15_000 });
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (r.error) return `weft proxy: ${r.error.message}`;
+  // Without a `proxy` command, commander prints the program's help and exits 0, so look for the flag.
+  if (r.status !== 0 || !out.includes('--config')) {
+    return `\`weft proxy\` not in this build yet (\`node ${weftMain()} proxy --help\` lists no --config)`;
+  }
+  return undefined;
+}
+
+interface WeftProcess {
+  child: Child;
+  /** Bound ports by key, from the proxy's ready line: `gateway:8080`, `outbound`, `inbound`, `inbound-map:N`, `admin`, `health`. */
+  ports: Record<string, number>;
+}
+
+/**
+ * Starts one `weft proxy` on loopback with every port it binds picked by the kernel (or, for the
+ * inbound port map, a free port found by binding port 0), and waits for its ready line.
+ */
+async function startWeft(group: ProcessGroup, name: string, dir: string, config: ProxyConfig, portFlags: string[]): Promise<WeftProcess> {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  const args = [weftMain(), 'proxy', '--config', file, '--no-watch', '--log-level', 'warn', '--drain-timeout', '1s'];
+  args.push('--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', ...portFlags);
+  const child = group.start(name, process.execPath, args);
+  try {
+    const ready = JSON.parse(await waitForOutput(child, /weft proxy ready (\{.*\})/)) as { version?: string; ports?: Record<string, number> };
+    if (ready.version !== config.version) {
+      throw new Error(`${name} did not accept its config (serving version ${JSON.stringify(ready.version)}): ${child.stderr().trim().slice(-400)}`);
+    }
+    return { child, ports: ready.ports ?? {} };
+  } catch (e) {
+    await group.stop(child);
+    throw e;
+  }
+}
+
+function port(p: WeftProcess, key: string): number {
+  const n = p.ports[key];
+  if (n === undefined) throw new Error(`${p.child.name} bound no ${key} port (bound: ${JSON.stringify(p.ports)})`);
+  return n;
+}
+
+export function weftTargets(): Target[] {
+  const unavailable = weftProxyUnavailable();
+  const single: Target = {
+    name: 'weft',
+    path: 'wrk -> weft proxy (ingress-gateway role) -> upstream',
+    hops: 1,
+    ...(unavailable ? { unavailable } : {}),
+    start: async (group, upstreamPort): Promise<Started> => {
+      const { path: dir, remove: cleanup } = group.tempDir('weft-bench-proxy-');
+      try {
+        const gw = await startWeft(group, 'weft-gateway', dir, gatewayConfig(upstreamPort), ['--role', 'ingress-gateway', '--port-map', `${GATEWAY_PORT}=0`]);
+        const url = `http://127.0.0.1:${port(gw, `gateway:${GATEWAY_PORT}`)}/`;
+        return { url, proxies: [gw.child], note: 'gateway listener', cleanup };
+      } catch (e) {
+        cleanup();
+        throw e;
+      }
+    },
+  };
+  const mesh: Target = {
+    name: 'weft mesh',
+    path: 'wrk -> weft sidecar (outbound) -> weft sidecar (inbound) -> upstream',
+    hops: 2,
+    ...(unavailable ? { unavailable } : {}),
+    start: async (group, upstreamPort): Promise<Started> => {
+      const { path: dir, remove: cleanup } = group.tempDir('weft-bench-mesh-');
+      try {
+        // The server sidecar learns the workload port of its inbound traffic from the port map
+        // (there is no original-destination capture on loopback), so its bound port is chosen first.
+        const inboundPort = await freePort();
+        const server = await startWeft(group, 'weft-sidecar-server', dir, serverSidecarConfig(upstreamPort), [
+          '--role', 'sidecar', '--outbound-port', '0', '--inbound-port', '0', '--inbound-port-map', `${inboundPort}=${SERVICE_PORT}`,
+        ]);
+        const client = await startWeft(group, 'weft-sidecar-client', dir, clientSidecarConfig(port(server, `inbound-map:${inboundPort}`)), [
+          '--role', 'sidecar', '--outbound-port', '0', '--inbound-port', '0',
+        ]).catch(async (e: unknown) => {
+          await group.stop(server.child);
+          throw e;
+        });
+        return {
+          url: `http://127.0.0.1:${port(client, 'outbound')}/`,
+          host: `${SERVICE_HOST}:${SERVICE_PORT}`,
+          proxies: [client.child, server.child],
+          note: 'Host-routed on the outbound port, inbound via port map, plaintext',
+          cleanup,
+        };
+      } catch (e) {
+        cleanup();
+        throw e;
+      }
+    },
+  };
+  return [single, mesh];
+}
