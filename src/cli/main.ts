@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { repoPath } from '../lib/repo.js';
 import { registerAnalyze } from './commands/analyze.js';
+import { registerProxy } from './commands/proxy.js';
 import { registerPending } from './commands/not-yet.js';
 
 const version = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
@@ -12,6 +13,7 @@ const program = new Command('weft')
   .showHelpAfterError();
 
 registerAnalyze(program);
+registerProxy(program);
 registerPending(program);
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadResources, readSources, analyzeResources } from '../../resources/index.js';
 import { compareDiagnostics, formatDiagnostic, levelAtLeast, originName, type Diagnostic, type Level } from '../../lib/diagnostic.js';
 
 interface AnalyzeFlags {
@@ -20,8 +19,8 @@ export function registerAnalyze(program: Command): void {
     .option('-o, --output <format>', 'output format: text or json', 'text')
     .option('--fail-on <level>', 'exit 1 when a message at this level or above is found: error, warning or info', 'error')
     .option('--output-threshold <level>', 'print messages at this level or above: error, warning or info', 'info')
-    .action((files: string[], flags: AnalyzeFlags) => {
-      process.exitCode = runAnalyze([...flags.filename, ...files], flags);
+    .action(async (files: string[], flags: AnalyzeFlags) => {
+      process.exitCode = await runAnalyze([...flags.filename, ...files], flags);
     });
 }
 
@@ -30,7 +29,9 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** Runs the analysis and prints it; returns the process exit code. */
-export function runAnalyze(paths: string[], flags: Pick<AnalyzeFlags, 'output' | 'failOn' | 'outputThreshold'>): number {
+export async function runAnalyze(paths: string[], flags: Pick<AnalyzeFlags, 'output' | 'failOn' | 'outputThreshold'>): Promise<number> {
+  // Loaded here, not at the top, so other commands (the proxy above all) do not carry the resource model.
+  const { loadResources, readSources, analyzeResources } = await import('../../resources/index.js');
   const failOn = LEVELS[flags.failOn.toLowerCase()];
   const threshold = LEVELS[flags.outputThreshold.toLowerCase()];
   if (!failOn || !threshold) {

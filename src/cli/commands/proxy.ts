@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDurationMs } from '../../lib/duration.js';
+import type { Proxy, Bootstrap, LogLevel } from '../../proxy/index.js';
+
+// The proxy is loaded only when this command runs, so a sidecar's memory holds no CLI or resource-model code.
+type ProxyModule = typeof import('../../proxy/index.js');
+
+interface ProxyFlags {
+  config: string;
+  bootstrap?: string;
+  role?: string;
+  bind?: string;
+  adminBind?: string;
+  outboundPort?: string;
+  inboundPort?: string;
+  adminPort?: string;
+  healthPort?: string;
+  portMap?: string;
+  inboundPortMap?: string;
+  drainTimeout?: string;
+  headersTimeout?: string;
+  logLevel: string;
+  watch: boolean;
+}
+
+const ROLES = ['sidecar', 'ingress-gateway', 'egress-gateway'] as const;
+
+export function registerProxy(program: Command): void {
+  program
+    .command('proxy')
+    .description("run Weft's data plane (the sidecar or gateway proxy) from a proxy config file")
+    .requiredOption('--config <file>', 'proxy config (JSON, as the control plane compiles it); re-read on change and on SIGHUP')
+    .option('--bootstrap <file>', 'bootstrap JSON: ports, port maps, bind addresses, timeouts')
+    .option('--role <role>', `sidecar, ingress-gateway or egress-gateway (default: the config's node.role)`)
+    .option('--bind <address>', 'address the listeners and the health port bind (default 0.0.0.0)')
+    .option('--admin-bind <address>', 'address the admin port binds (default 127.0.0.1)')
+    .option('--outbound-port <port>', 'sidecar outbound capture / HTTP proxy port (default 15001)')
+    .option('--inbound-port <port>', 'sidecar inbound capture port (default 15006)')
+    .option('--admin-port <port>', 'admin port: /config_dump, /stats, /clusters, /ready (default 15000)')
+    .option('--health-port <port>', 'health port: /healthz/ready (default 15021)')
+    .option('--port-map <map>', 'listener port -> bound port, e.g. 80=8080,443=8443 (0 picks a free port)')
+    .option('--inbound-port-map <map>', 'bound port -> workload port for inbound traffic, e.g. 19080=9080')
+    .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests (default 5s)')
+    .option('--headers-timeout <duration>', 'time allowed for a request\'s headers to arrive (default 10s)')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--no-watch', 'do not watch the config file for changes (SIGHUP still reloads)')
+    .action(async (flags: ProxyFlags) => {
+      process.exitCode = await runProxy(flags);
+    });
+}
+
+async function runProxy(flags: ProxyFlags): Promise<number> {
+  const mod: ProxyModule = await import('../../proxy/index.js');
+  const { ConfigFile, Upstreams, createLogger } = mod;
+  let bootstrap: Bootstrap;
+  try {
+    bootstrap = bootstrapFrom(flags, mod);
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const log = createLogger((line) => process.stderr.write(line), (['debug', 'info', 'warn', 'error'].includes(flags.logLevel) ? flags.logLevel : 'info') as LogLevel);
+  let exiting = false;
+  const proxy: Proxy = new mod.Proxy({ bootstrap, upstreams: new Upstreams(), log, onQuit: () => process.exit(0) });
+  const file = new ConfigFile(resolve(flags.config), (value) => proxy.applyConfig(value), log);
+  try {
+    await proxy.start();
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const first = await file.reload();
+  if (!first.accepted) log.warn('serving nothing until a valid config arrives', { config: file.path });
+  if (flags.watch) file.watch();
+  process.on('SIGHUP', () => void file.reload());
+  const stop = (signal: string) => {
+    if (exiting) return;
+    exiting = true;
+    log.info('shutting down', { signal, drainTimeoutMs: bootstrap.drainTimeoutMs });
+    file.close();
+    void proxy.drain().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // One line for supervisors and tests: the ports actually bound (0 in flags means "pick one").
+  process.stdout.write(`weft proxy ready ${JSON.stringify({ pid: process.pid, version: proxy.snapshot?.version ?? '', ports: proxy.ports() })}\n`);
+  return 0; // the listening sockets keep the process alive until a signal ends it
+}
+
+function bootstrapFrom(flags: ProxyFlags, { DEFAULT_BOOTSTRAP, parseBootstrap, parsePortMap }: ProxyModule): Bootstrap {
+  let b: Bootstrap = DEFAULT_BOOTSTRAP;
+  if (flags.bootstrap) b = parseBootstrap(JSON.parse(readFileSync(flags.bootstrap, 'utf8')) as unknown);
+  const port = (text: string | undefined, name: string, fallback: number): number => {
+    if (text === undefined) return fallback;
+    if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new Error(`--${name}: ${JSON.stringify(text)} is not a port number`);
+    return Number(text);
+  };
+  if (flags.role !== undefined && !(ROLES as readonly string[]).includes(flags.role)) throw new Error(`--role: expected one of ${ROLES.join(', ')}`);
+  return {
+    ...b,
+    role: (flags.role as Bootstrap['role']) ?? b.role,
+    bindAddress: flags.bind ?? b.bindAddress,
+    adminAddress: flags.adminBind ?? b.adminAddress,
+    ports: {
+      outbound: port(flags.outboundPort, 'outbound-port', b.ports.outbound),
+      inbound: port(flags.inboundPort, 'inbound-port', b.ports.inbound),
+      admin: port(flags.adminPort, 'admin-port', b.ports.admin),
+      health: port(flags.healthPort, 'health-port', b.ports.health),
+    },
+    portMap: flags.portMap !== undefined ? parsePortMap(flags.portMap) : b.portMap,
+    inboundPortMap: flags.inboundPortMap !== undefined ? parsePortMap(flags.inboundPortMap) : b.inboundPortMap,
+    drainTimeoutMs: flags.drainTimeout !== undefined ? parseDurationMs(flags.drainTimeout) : b.drainTimeoutMs,
+    headersTimeoutMs: flags.headersTimeout !== undefined ? parseDurationMs(flags.headersTimeout) : b.headersTimeoutMs,
+  };
+}

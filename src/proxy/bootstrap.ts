@@ -1,0 +1,116 @@
+/**
+ * The proxy's bootstrap: what it needs before any config arrives (Envoy's bootstrap file in
+ * Istio's pod). Which ports to bind and where, how a gateway's ports map to ports an
+ * unprivileged process may bind, and the timeouts of the downstream side. From CLI flags or a
+ * small JSON file; every field has Istio's default.
+ */
+import { z } from 'zod';
+import type { ProxyRole } from '../proxy-config/index.js';
+import type { ConfigSnapshot } from './snapshot.js';
+import type { PortSpec } from './listeners/ports.js';
+
+export interface Bootstrap {
+  /** Overrides the config's node.role (which ports are bound: capture ports only for sidecars). */
+  role: ProxyRole | undefined;
+  /** Where listeners bind: the pod IP in the local runtime, 0.0.0.0 by default. */
+  bindAddress: string;
+  /** Admin stays on loopback, as Envoy's admin in Istio. */
+  adminAddress: string;
+  ports: { outbound: number; inbound: number; admin: number; health: number };
+  /** Listener port -> bound port (`80=8080`): a gateway's port 80 served on 8080 without root. */
+  portMap: Map<number, number>;
+  /** Bound port -> workload port for the inbound side (`19080=9080`), until original-destination capture exists. */
+  inboundPortMap: Map<number, number>;
+  /** How long SIGTERM waits for in-flight requests (Istio's terminationDrainDuration, 5s). */
+  drainTimeoutMs: number;
+  /** A request's headers must arrive within this; slow clients get 408. */
+  headersTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this. */
+  idleTimeoutMs: number;
+  /** Envoy's max_request_headers_kb default: 60 KiB; more gets 431. */
+  maxHeaderBytes: number;
+}
+
+export const DEFAULT_BOOTSTRAP: Bootstrap = {
+  role: undefined,
+  bindAddress: '0.0.0.0',
+  adminAddress: '127.0.0.1',
+  ports: { outbound: 15001, inbound: 15006, admin: 15000, health: 15021 },
+  portMap: new Map(),
+  inboundPortMap: new Map(),
+  drainTimeoutMs: 5000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+  maxHeaderBytes: 60 * 1024,
+};
+
+const port = z.number().int().min(0).max(65535);
+const bootstrapFile = z.strictObject({
+  role: z.enum(['sidecar', 'ingress-gateway', 'egress-gateway']).optional(),
+  bindAddress: z.string().optional(),
+  adminAddress: z.string().optional(),
+  ports: z.strictObject({ outbound: port.optional(), inbound: port.optional(), admin: port.optional(), health: port.optional() }).optional(),
+  portMap: z.record(z.string().regex(/^\d+$/), port).optional(),
+  inboundPortMap: z.record(z.string().regex(/^\d+$/), port).optional(),
+  drainTimeoutMs: z.number().int().min(0).optional(),
+  headersTimeoutMs: z.number().int().min(1).optional(),
+  idleTimeoutMs: z.number().int().min(1).optional(),
+  maxHeaderBytes: z.number().int().min(1024).optional(),
+});
+
+/** Reads a bootstrap JSON document over the defaults; throws with every problem named. */
+export function parseBootstrap(value: unknown, base: Bootstrap = DEFAULT_BOOTSTRAP): Bootstrap {
+  const parsed = bootstrapFile.safeParse(value);
+  if (!parsed.success) throw new Error(`invalid bootstrap: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  const b = parsed.data;
+  return {
+    role: b.role ?? base.role,
+    bindAddress: b.bindAddress ?? base.bindAddress,
+    adminAddress: b.adminAddress ?? base.adminAddress,
+    ports: { ...base.ports, ...b.ports },
+    portMap: b.portMap ? numberMap(b.portMap) : base.portMap,
+    inboundPortMap: b.inboundPortMap ? numberMap(b.inboundPortMap) : base.inboundPortMap,
+    drainTimeoutMs: b.drainTimeoutMs ?? base.drainTimeoutMs,
+    headersTimeoutMs: b.headersTimeoutMs ?? base.headersTimeoutMs,
+    idleTimeoutMs: b.idleTimeoutMs ?? base.idleTimeoutMs,
+    maxHeaderBytes: b.maxHeaderBytes ?? base.maxHeaderBytes,
+  };
+}
+
+function numberMap(record: Record<string, number>): Map<number, number> {
+  return new Map(Object.entries(record).map(([k, v]) => [Number(k), v]));
+}
+
+/** `80=8080,443=8443` -> Map {80 => 8080, 443 => 8443}; throws on anything else. */
+export function parsePortMap(text: string): Map<number, number> {
+  const map = new Map<number, number>();
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = /^(\d{1,5})=(\d{1,5})$/.exec(part);
+    const from = Number(m?.[1]);
+    const to = Number(m?.[2]);
+    if (!m || from < 1 || from > 65535 || to > 65535) throw new Error(`invalid port mapping ${JSON.stringify(part)}: expected PORT=PORT, e.g. 80=8080`);
+    map.set(from, to);
+  }
+  return map;
+}
+
+/** The ports a config needs bound under this bootstrap. */
+export function portSpecs(bootstrap: Bootstrap, snapshot: ConfigSnapshot): PortSpec[] {
+  const role = bootstrap.role ?? snapshot.config.node.role;
+  const address = bootstrap.bindAddress;
+  const specs: PortSpec[] = [];
+  if (role === 'sidecar') {
+    specs.push({ key: 'outbound', address, port: bootstrap.ports.outbound, binding: { kind: 'outbound' } });
+    specs.push({ key: 'inbound', address, port: bootstrap.ports.inbound, binding: { kind: 'inbound', destinationPort: undefined } });
+    for (const [bound, workload] of bootstrap.inboundPortMap) {
+      specs.push({ key: `inbound-map:${bound}`, address, port: bound, binding: { kind: 'inbound', destinationPort: workload } });
+    }
+    for (const l of snapshot.inboundOwnPorts) {
+      specs.push({ key: `inbound:${l.port}`, address, port: bootstrap.portMap.get(l.port) ?? l.port, binding: { kind: 'inbound-own', port: l.port } });
+    }
+  }
+  for (const p of snapshot.gatewayByPort.keys()) {
+    specs.push({ key: `gateway:${p}`, address, port: bootstrap.portMap.get(p) ?? p, binding: { kind: 'gateway', port: p } });
+  }
+  return specs;
+}

@@ -1,0 +1,56 @@
+/**
+ * The HTTP request path, one line per step, in order, each with the reason for its place (the
+ * order follows Istio's HTTP filter chain: authn, authz, fault, cors, router; see
+ * pilot/pkg/networking/core/listener_builder.go). A step returns to go on, throws a typed error
+ * that rescue.ts turns into a reply, or replies itself (redirect, direct response, preflight),
+ * which ends the chain.
+ */
+import type { Exchange } from './http/exchange.js';
+import { normalizePathStep, virtualHostStep, routeStep, faultStep, corsStep, actionStep } from './http/route-steps.js';
+import { requestHeadersStep, forwardStep } from './http/forward.js';
+import { tunnelStep } from './http/upgrade.js';
+import { opaqueDestinationStep } from './http/opaque.js';
+
+export type Step = (ex: Exchange) => void | Promise<void>;
+
+/** Everything before the terminal step, shared by plain requests and Upgrade (WebSocket) requests. */
+const ROUTING: readonly Step[] = [
+  normalizePathStep, //  first: authz, routing and the upstream must all see the same path (CVE-2021-31920)
+  // jwtAuthnStep,     //  (security issue) before routing: claim matches in routes read its result
+  // authzStep,        //  (security issue) deny before any fault delay or upstream work is spent
+  virtualHostStep, //    the Host picks the virtual host; none is 404 NR; Gateway httpsRedirect here
+  routeStep, //          first matching route wins; none is 404 NR
+  faultStep, //          Envoy's fault filter precedes the router: an aborted request never goes upstream
+  corsStep, //           after fault (Istio's order), before the router: preflights never reach the app
+  actionStep, //         the router: redirect / direct response / cluster-not-found, or the weighted pick
+  requestHeadersStep, // after the pick: per-destination header operations apply on top of the route's
+];
+
+export const HTTP_CHAIN: readonly Step[] = [
+  ...ROUTING,
+  forwardStep, //        terminal: rewrite, mirrors, upstream with timeout and retries, response streamed back
+];
+
+export const UPGRADE_CHAIN: readonly Step[] = [
+  ...ROUTING,
+  tunnelStep, //         terminal: the upgrade request goes up, then bytes flow both ways after the 101
+];
+
+/**
+ * An HTTP request to a port the mesh treats as opaque TCP (an outbound proxy request to a TCP
+ * service): Envoy would pass its bytes through, so it is forwarded as is, with no routing.
+ */
+export const OPAQUE_CHAIN: readonly Step[] = [
+  opaqueDestinationStep, // the TCP proxy's weighted cluster
+  requestHeadersStep, //    hop-by-hop headers still go
+  forwardStep,
+];
+
+/** Runs the steps in order until one replies; synchronous steps cost no promise. */
+export async function runChain(ex: Exchange, chain: readonly Step[]): Promise<void> {
+  for (const step of chain) {
+    const pending = step(ex);
+    if (pending !== undefined) await pending;
+    if (ex.responded) return;
+  }
+}

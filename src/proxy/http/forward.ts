@@ -1,0 +1,153 @@
+/**
+ * The router's forwarding half: the request headers the upstream gets, then the upstream call
+ * (rewrite, timeout, retries, consistent-hash key), mirrors, and the response streamed back.
+ */
+import type { Readable } from 'node:stream';
+import type { Http2ServerRequest } from 'node:http2';
+import type { ForwardAction, HashPolicy } from '../../proxy-config/index.js';
+import { applyRouteHeaderOperations, type HeaderMap } from '../stages/headers.js';
+import { rewritePath, rewriteAuthority } from '../stages/rewrite.js';
+import { firstQueryValue } from '../stages/route-match.js';
+import { endpointAddress, type UpstreamRequest } from '../upstream-port.js';
+import { NoRouteError } from '../errors.js';
+import { HOP_BY_HOP, relayResponse } from './respond.js';
+import { readReplayableBody } from './body.js';
+import type { Exchange } from './exchange.js';
+
+/** Request headers for the upstream: hop-by-hop removed, Envoy's additions, route operations. */
+export function requestHeadersStep(ex: Exchange): void {
+  const src = ex.req.headers;
+  const headers: HeaderMap = {};
+  for (const name in src) {
+    const v = src[name];
+    if (v === undefined || name.charCodeAt(0) === 58 /* ':' (HTTP/2 pseudo-headers) */ || HOP_BY_HOP.has(name) || name === 'host') continue;
+    headers[name] = v;
+  }
+  const connection = src.connection;
+  if (typeof connection === 'string' && connection.includes(',')) {
+    // Headers the client named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+    for (const token of connection.split(',')) delete headers[token.trim().toLowerCase()];
+  }
+  const te = src.te;
+  if (typeof te === 'string' && te.includes('trailers')) headers.te = 'trailers'; // gRPC needs it end to end
+  if (ex.upgrade) {
+    headers.connection = 'upgrade';
+    const upgrade = src.upgrade;
+    if (upgrade !== undefined) headers.upgrade = upgrade;
+  }
+  if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = ex.scheme;
+  if (headers['x-request-id'] === undefined) headers['x-request-id'] = ex.services.newRequestId();
+  if (ex.listener.direction === 'gateway') {
+    // Gateways are the edge (use_remote_address): the client's address is appended.
+    const xff = headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = xff === undefined ? ex.conn.remoteAddress : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${ex.conn.remoteAddress}`;
+  }
+  const route = ex.route;
+  if (route && (route.requestHeaders || ex.destination?.requestHeaders)) {
+    const count = route.action.kind === 'forward' ? route.action.clusters.length : 1;
+    applyRouteHeaderOperations(headers, route.requestHeaders, ex.destination?.requestHeaders, count);
+  }
+  ex.upstreamHeaders = headers as Record<string, string | string[]>;
+}
+
+/** Terminal: sends the request upstream and relays the response. */
+export async function forwardStep(ex: Exchange): Promise<void> {
+  const route = ex.route;
+  if (!route || route.action.kind !== 'forward' || !ex.upstreamHeaders) throw new NoRouteError();
+  const action = route.action;
+  const headers = ex.upstreamHeaders as Record<string, string | string[]>;
+  let path = ex.path;
+  let authority = ex.authority;
+  if (action.rewrite) {
+    path = rewritePath(action.rewrite, route.match, ex.path);
+    if (path !== ex.path) headers['x-envoy-original-path'] = ex.path + ex.query;
+    authority = rewriteAuthority(action.rewrite, authority);
+  }
+  headers.host = authority;
+  // The upstream side buffers for its own retries; a mirror needs its own copy of the body.
+  const body = await requestBody(ex, (action.mirrors?.length ?? 0) > 0);
+  const request: UpstreamRequest = { method: ex.method, path: path + ex.query, headers, body };
+  if (action.mirrors) mirror(ex, action, request);
+  ex.upstreamStartedAt = performance.now();
+  const up = await ex.services.upstreams.send(ex.cluster, request, {
+    timeoutMs: action.timeoutMs || undefined,
+    retry: action.retry,
+    hashKey: action.hashPolicy ? hashKey(ex, action.hashPolicy) : undefined,
+    signal: ex.abort,
+    http2: ex.http2,
+    originalDestination: originalDestination(ex),
+  });
+  ex.upstreamServiceTimeMs = up.serviceTimeMs ?? performance.now() - ex.upstreamStartedAt;
+  ex.upstreamHost = endpointAddress(up.endpoint);
+  ex.attempts = up.attempts;
+  if (up.flags) for (const f of up.flags) ex.addFlag(f);
+  ex.details = 'via_upstream';
+  await relayResponse(ex, up);
+}
+
+/**
+ * For PASSTHROUGH clusters (ALLOW_ANY to an unknown host): where the request was headed. Outbound
+ * that is the URL's host and port; inbound it is the workload itself.
+ */
+function originalDestination(ex: Exchange): { address: string; port: number } | undefined {
+  if (ex.snapshot.clusters.get(ex.cluster)?.discovery !== 'original-dst') return undefined;
+  if (ex.listener.direction === 'inbound') return { address: ex.snapshot.config.node.ip || '127.0.0.1', port: ex.port };
+  return { address: hostOf(ex.authority), port: ex.port };
+}
+
+/** `reviews:9080` -> `reviews`; `[::1]:80` -> `::1`. */
+export function hostOf(authority: string): string {
+  if (authority.startsWith('[')) return authority.slice(1, authority.indexOf(']'));
+  const colon = authority.lastIndexOf(':');
+  return colon < 0 ? authority : authority.slice(0, colon);
+}
+
+/** Does the client send a body? (HTTP/1: a length or chunked; HTTP/2: no END_STREAM on HEADERS.) */
+export function hasRequestBody(ex: Exchange): boolean {
+  if (ex.http2) return !(ex.req as Http2ServerRequest).stream.endAfterHeaders;
+  const h = ex.req.headers;
+  const cl = h['content-length'];
+  return h['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
+function requestBody(ex: Exchange, replay: boolean): Promise<Readable | Buffer | null> | Readable | null {
+  if (!hasRequestBody(ex)) return null;
+  // Mirrors need the body twice: buffered up to 1 MiB as Envoy does; past it, no mirror.
+  return replay ? readReplayableBody(ex.req, 1024 * 1024) : ex.req;
+}
+
+/** Mirrors: a copy to each mirror cluster (`-shadow` host), response ignored, never waited for. */
+function mirror(ex: Exchange, action: ForwardAction, request: UpstreamRequest): void {
+  if (request.body !== null && !Buffer.isBuffer(request.body)) return; // too large to copy
+  for (const m of action.mirrors ?? []) {
+    if (!(ex.services.random() * 100 < m.percent)) continue;
+    const headers = { ...request.headers, host: shadowHost(String(request.headers.host ?? '')) };
+    ex.services.upstreams
+      .send(m.cluster, { method: request.method, path: request.path, headers, body: request.body }, { timeoutMs: action.timeoutMs || undefined })
+      .then(
+        (r) => r.body.resume(),
+        () => ex.services.stats.inc('mirror_failed'),
+      );
+    ex.services.stats.inc('mirror_sent');
+  }
+}
+
+/** Envoy's shadow host: `reviews:9080` -> `reviews-shadow:9080`. */
+export function shadowHost(host: string): string {
+  const colon = host.lastIndexOf(':');
+  if (colon > 0 && !host.endsWith(']') && /^\d+$/.test(host.slice(colon + 1))) return `${host.slice(0, colon)}-shadow${host.slice(colon)}`;
+  return `${host}-shadow`;
+}
+
+function hashKey(ex: Exchange, policy: HashPolicy): string | undefined {
+  if ('header' in policy) return ex.header(policy.header.toLowerCase());
+  if ('sourceIp' in policy) return ex.conn.remoteAddress;
+  if ('queryParameter' in policy) return firstQueryValue(ex.query, policy.queryParameter);
+  const cookies = ex.header('cookie');
+  if (!cookies) return undefined;
+  for (const part of cookies.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === policy.cookie.name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

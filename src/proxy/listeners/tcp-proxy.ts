@@ -1,0 +1,114 @@
+/**
+ * A TCP filter chain (Envoy's tcp_proxy): the connection's bytes go to one endpoint of the
+ * chain's (weighted) cluster and back, untouched, with byte counts for telemetry. A connection
+ * the upstream side cannot serve is closed, which is all TCP can say (flags UH / UF in the event).
+ */
+import type { Duplex } from 'node:stream';
+import type { FilterChain, Listener } from '../../proxy-config/index.js';
+import { pickWeighted } from '../stages/weighted.js';
+import { endpointAddress } from '../upstream-port.js';
+import { connectionChannel, type ConnectionEvent } from '../events.js';
+import type { ProxyServices } from '../services.js';
+import { splice } from '../http/upgrade.js';
+import type { ConfigSnapshot } from '../snapshot.js';
+import type { ConnectionContext } from './connection.js';
+
+/** Istio's default TCP idle timeout (DestinationRule connectionPool.tcp.idleTimeout): 1h. */
+const DEFAULT_IDLE_MS = 3_600_000;
+
+export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot, socket: Duplex, conn: ConnectionContext, listener: Listener, chain: FilterChain): Promise<void> {
+  const started = performance.now();
+  const startTime = Date.now();
+  const tcp = chain.tcp;
+  const pick = tcp ? pickWeighted(tcp.clusters, services.random) : undefined;
+  let flags = '';
+  let upstreamHost = '';
+  let bytesReceived = 0;
+  let bytesSent = 0;
+  services.stats.inc('downstream_cx_tcp_total');
+  services.stats.gauge('downstream_cx_tcp_active', 1);
+  try {
+    if (!pick) {
+      flags = 'NR';
+      socket.destroy();
+      return;
+    }
+    let upstream: Duplex;
+    try {
+      const connected = await services.upstreams.connect(pick.cluster, { hashKey: conn.remoteAddress, originalDestination: originalDestination(snapshot, conn, pick.cluster) });
+      upstream = connected.socket;
+      upstreamHost = endpointAddress(connected.endpoint);
+    } catch (err) {
+      flags = err instanceof Error && 'flag' in err && typeof err.flag === 'string' ? err.flag : 'UF';
+      socket.destroy();
+      return;
+    }
+    if (socket.destroyed) {
+      flags = 'DC';
+      upstream.destroy();
+      return;
+    }
+    const idle = tcp?.idleTimeoutMs || DEFAULT_IDLE_MS;
+    const counted = countBytes(socket, upstream);
+    const timer = idleTimer(idle, socket, upstream);
+    await splice(socket, upstream);
+    timer.stop();
+    ({ bytesReceived, bytesSent } = counted());
+  } finally {
+    services.stats.gauge('downstream_cx_tcp_active', -1);
+    services.stats.inc('tcp_bytes_received', bytesReceived);
+    services.stats.inc('tcp_bytes_sent', bytesSent);
+    if (connectionChannel.hasSubscribers) {
+      const event: ConnectionEvent = {
+        startTime,
+        durationMs: performance.now() - started,
+        listener: listener.name,
+        direction: listener.direction,
+        statPrefix: tcp?.statPrefix ?? '',
+        cluster: pick?.cluster ?? '',
+        upstreamHost,
+        flags,
+        bytesReceived,
+        bytesSent,
+        downstreamRemoteAddress: conn.remoteAddress,
+        requestedServerName: conn.serverName ?? '',
+      };
+      connectionChannel.publish(event);
+    }
+  }
+}
+
+/** For PASSTHROUGH clusters: where the connection was headed, as far as this proxy knows it. */
+function originalDestination(snapshot: ConfigSnapshot, conn: ConnectionContext, cluster: string): { address: string; port: number } | undefined {
+  if (snapshot.clusters.get(cluster)?.discovery !== 'original-dst') return undefined;
+  const b = conn.binding;
+  const self = snapshot.config.node.ip || '127.0.0.1';
+  if (b.kind === 'outbound-port') return { address: b.host, port: b.port };
+  if (b.kind === 'inbound') return b.destinationPort !== undefined ? { address: self, port: b.destinationPort } : undefined;
+  if (b.kind === 'inbound-own') return { address: self, port: b.port };
+  return undefined;
+}
+
+/** Bytes from the client and bytes to it, counted as they pass. */
+function countBytes(down: Duplex, up: Duplex): () => { bytesReceived: number; bytesSent: number } {
+  let received = 0;
+  let sent = 0;
+  down.on('data', (c: Buffer) => (received += c.length));
+  up.on('data', (c: Buffer) => (sent += c.length));
+  return () => ({ bytesReceived: received, bytesSent: sent });
+}
+
+/** Closes both sides after `ms` without a byte in either direction. */
+function idleTimer(ms: number, a: Duplex, b: Duplex): { stop(): void } {
+  let last = Date.now();
+  const touch = () => (last = Date.now());
+  a.on('data', touch);
+  b.on('data', touch);
+  const interval = setInterval(() => {
+    if (Date.now() - last >= ms) {
+      a.destroy();
+      b.destroy();
+    }
+  }, Math.min(ms, 1000)).unref();
+  return { stop: () => clearInterval(interval) };
+}

@@ -1,0 +1,56 @@
+/**
+ * What the proxy needs from the upstream side (src/proxy/upstream: clusters, load balancing,
+ * pools, retries). Written as an interface so the listeners and the chain depend on this shape,
+ * not on the implementation, and a test can count what was asked of it.
+ */
+import type { Readable, Duplex } from 'node:stream';
+import type { Cluster, ClusterLoadAssignment, RetryPolicy } from '../proxy-config/index.js';
+
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[]>;
+  body: Readable | Buffer | null;
+}
+
+export interface SendOptions {
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  hashKey?: string;
+  signal?: AbortSignal;
+  http2?: boolean;
+  /** For PASSTHROUGH (original-dst) clusters: where the request was headed. */
+  originalDestination?: { address: string; port: number };
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+  trailers?: Promise<Record<string, string>>;
+  endpoint: unknown;
+  attempts: number;
+  /** URX / UO when a retriable response is returned anyway. */
+  flags?: readonly string[];
+  /** Request complete to response headers (x-envoy-upstream-service-time). */
+  serviceTimeMs?: number;
+}
+
+export interface UpstreamPort {
+  apply(clusters: Cluster[], assignments: ClusterLoadAssignment[]): void;
+  send(cluster: string, req: UpstreamRequest, opts: SendOptions): Promise<UpstreamResponse>;
+  connect(cluster: string, opts: { hashKey?: string; originalDestination?: { address: string; port: number } }): Promise<{ socket: Duplex; endpoint: unknown }>;
+  snapshot(): unknown;
+  close(): Promise<void> | void;
+}
+
+/** `10.0.0.5:9080` for logs, from whatever endpoint shape the upstream side reports. */
+export function endpointAddress(endpoint: unknown): string {
+  if (typeof endpoint === 'string') return endpoint;
+  if (endpoint && typeof endpoint === 'object') {
+    const e = endpoint as { address?: unknown; port?: unknown; host?: unknown };
+    const host = typeof e.address === 'string' ? e.address : typeof e.host === 'string' ? e.host : undefined;
+    if (host !== undefined) return typeof e.port === 'number' ? `${host}:${e.port}` : host;
+  }
+  return '';
+}
