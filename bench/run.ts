@@ -20,7 +20,7 @@ const SECTIONS: Record<string, () => Promise<string> | string> = {
   push: async () => {
     const rows = await benchPush();
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
-    return [`| proxies | ${keys.join(' | ')} |`, `|---|${keys.map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${r.name} | ${keys.map((k) => String(r.values[k] ?? '-')).join(' | ')} |`)].join('\n');
+    return [`| benchmark | ${keys.join(' | ')} |`, `|---|${keys.map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${r.name} | ${keys.map((k) => String(r.values[k] ?? '-')).join(' | ')} |`)].join('\n');
   },
   proxy: async () => (await benchProxies()).markdown,
 };
