@@ -24,6 +24,8 @@ const ALLOWED: Record<string, string[]> = {
   runtime: ['resources'],
   cli: ['*'],
   dashboard: ['*'],
+  // End-to-end tests drive the whole system through the CLI, as a user does.
+  e2e: ['*'],
 };
 
 const srcDir = repoPath('src');

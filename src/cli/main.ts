@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { repoPath } from '../lib/repo.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerProxy } from './commands/proxy.js';
+import { registerControlPlane } from './commands/control-plane.js';
+import { registerProxyStatus } from './commands/proxy-status.js';
+import { registerProxyConfig } from './commands/proxy-config.js';
 import { registerPending } from './commands/not-yet.js';
 
 const version = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
@@ -14,6 +17,9 @@ const program = new Command('weft')
 
 registerAnalyze(program);
 registerProxy(program);
+registerControlPlane(program);
+registerProxyStatus(program);
+registerProxyConfig(program);
 registerPending(program);
 
 await program.parseAsync(process.argv);

@@ -29,8 +29,12 @@ export interface DiscoveryClientOptions {
   servers: string[];
   node: ProxyNode;
   token: string;
-  /** Installs a config completely or not at all; a thrown error counts as a rejection. */
-  apply: (config: ProxyConfig) => ApplyResult;
+  /**
+   * Installs a config completely or not at all; a thrown error counts as a rejection. It may be
+   * asynchronous (the proxy binds new ports before committing); configs are then applied one at a
+   * time, in the order they arrive, and each is answered when its apply settles.
+   */
+  apply: (config: ProxyConfig) => ApplyResult | Promise<ApplyResult>;
   backoff: BackoffOptions;
   now?: Now;
   setTimer?: SetTimer;
@@ -92,6 +96,8 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
   #cancelRetry: CancelTimer | undefined;
   #current: ProxyConfig | undefined;
   #running = false;
+  /** The asynchronous apply in progress, if any: later configs wait for it, so applies never overlap. */
+  #applying: Promise<void> | undefined;
   readonly #now: Now;
   #status: Omit<DiscoveryClientStatus, 'server' | 'version'> = {};
 
@@ -204,18 +210,41 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
   }
 
   #onConfig(attempt: Attempt, message: ConfigMessage): void {
+    const run = (): Promise<void> | undefined => this.#applyConfig(attempt, message);
+    const pending = this.#applying ? this.#applying.then(run) : run();
+    if (!pending) return;
+    const tracked = pending.then(() => {
+      if (this.#applying === tracked) this.#applying = undefined;
+    });
+    this.#applying = tracked;
+  }
+
+  /** Applies one config and answers it; returns a promise only when `apply` was asynchronous. */
+  #applyConfig(attempt: Attempt, message: ConfigMessage): Promise<void> | undefined {
     const { version, nonce, config } = message;
     // A replica that did not see our lastVersion may resend what we have; ACK without re-applying.
     if (version === this.#current?.version) {
       this.#send(attempt, { type: 'ack', version, nonce });
-      return;
+      return undefined;
     }
-    let result: ApplyResult;
+    let result: ApplyResult | Promise<ApplyResult>;
     try {
       result = this.#options.apply(config);
     } catch (error) {
-      result = { ok: false, error: error instanceof Error ? error.message : String(error) };
+      result = { ok: false, error: errorText(error) };
     }
+    if (!(result instanceof Promise)) {
+      this.#settle(attempt, message, result);
+      return undefined;
+    }
+    return result.then(
+      (settled) => this.#settle(attempt, message, settled),
+      (error: unknown) => this.#settle(attempt, message, { ok: false, error: errorText(error) }),
+    );
+  }
+
+  /** Records the outcome; the answer goes out only if the stream it came on is still open. */
+  #settle(attempt: Attempt, { version, nonce, config }: ConfigMessage, result: ApplyResult): void {
     if (result.ok) {
       this.#current = config;
       this.#status.appliedAt = this.#now();
@@ -250,4 +279,8 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     this.#cancelRetry = this.#setTimer(() => this.#connect(), delay);
     this.emit('disconnected', reason, delay);
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -6,6 +6,7 @@ export { PushServer, type Affects, type PushServerEvents, type PushServerOptions
 export type { ProxyStatus, SyncState, PushMetrics } from './status.js';
 export { MetricsRegistry, Counter, Gauge, Histogram } from './metrics.js';
 export * from './client.js';
+export { versionConfig } from './version.js';
 export { STREAM_PATH, REPLICA_HEADER, ProtocolError, FrameDecoder, encodeFrame } from './protocol.js';
 export type { ClientMessage, ServerMessage, HelloMessage, ConfigMessage, AckMessage, NackMessage, ErrorMessage } from './protocol.js';
 export type { BackoffOptions } from './backoff.js';

@@ -1,6 +1,7 @@
 /**
- * The proxy's own log (not the access log): one line per event on stderr, `level msg key=value`,
- * so a supervisor or `weft logs -c istio-proxy` shows it as is. Tests pass a silent logger.
+ * A process's own log (not the access log): one line per event on stderr, `level msg key=value`,
+ * the same shape for the proxy and the control plane, so a supervisor or `weft logs` shows it as
+ * is and one reader handles both. Tests pass a silent logger.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, string | number | boolean | undefined>;

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Logger } from './log.js';
+import type { Logger } from '../lib/log.js';
 import type { ApplyResult } from './proxy.js';
 
 export class ConfigFile {

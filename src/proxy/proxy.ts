@@ -19,7 +19,7 @@ import { HttpCodecs } from './http/server.js';
 import { startAdminServer, startHealthServer, boundPort, type AdminView } from './admin/admin-server.js';
 import { configChannel } from './events.js';
 import { Stats } from './stats.js';
-import { silentLogger, type Logger } from './log.js';
+import { silentLogger, type Logger } from '../lib/log.js';
 import { realSleep, type ProxyServices } from './services.js';
 import type { UpstreamPort } from './upstream-port.js';
 
@@ -31,6 +31,8 @@ export interface ProxyOptions {
   sleep?: ProxyServices['sleep'];
   /** Called by POST /quitquitquit after the drain (the CLI exits the process). */
   onQuit?: () => void;
+  /** Where pushed config comes from (the discovery client's status), shown by the admin port. */
+  discovery?: () => unknown;
 }
 
 export type ApplyResult = { accepted: true; version: string; warnings: string[] } | { accepted: false; version: string; errors: string[] };
@@ -49,10 +51,12 @@ export class Proxy {
   #health: http.Server | undefined;
   #stopped: Promise<void> | undefined;
   readonly #onQuit: (() => void) | undefined;
+  readonly #discovery: (() => unknown) | undefined;
 
   constructor(opts: ProxyOptions) {
     this.#bootstrap = opts.bootstrap;
     this.#onQuit = opts.onQuit;
+    this.#discovery = opts.discovery;
     this.services = {
       upstreams: opts.upstreams,
       random: opts.random ?? Math.random,
@@ -87,6 +91,7 @@ export class Proxy {
       ports: () => this.ports(),
       startedAt: this.#startedAt,
       quit: () => void this.drain().then(() => this.#onQuit?.()),
+      ...(this.#discovery ? { discovery: this.#discovery } : {}),
     };
     const b = this.#bootstrap;
     this.#admin = await startAdminServer(view, b.adminAddress, b.ports.admin);

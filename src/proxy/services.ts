@@ -6,7 +6,7 @@
 import type { UpstreamPort } from './upstream-port.js';
 import { DownstreamGoneError } from './errors.js';
 import type { Stats } from './stats.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../lib/log.js';
 
 export interface ProxyServices {
   readonly upstreams: UpstreamPort;

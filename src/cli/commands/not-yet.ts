@@ -11,7 +11,6 @@ const PENDING: { name: string; summary: string; waitsFor: string }[] = [
   { name: 'status', summary: 'show the local mesh', waitsFor: 'the local runtime (issue #6)' },
   { name: 'install', summary: 'reconcile an IstioOperator spec', waitsFor: 'the local runtime and install (issue #6)' },
   { name: 'apply', summary: 'apply manifests', waitsFor: 'the local runtime (issue #6)' },
-  { name: 'proxy-status', summary: 'show proxies and their sync state', waitsFor: 'the control plane (issue #5)' },
   { name: 'dashboard', summary: 'print the dashboard URL', waitsFor: 'the dashboard (issue #9)' },
 ];
 

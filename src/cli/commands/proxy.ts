@@ -3,12 +3,17 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDurationMs } from '../../lib/duration.js';
 import type { Proxy, Bootstrap, LogLevel } from '../../proxy/index.js';
+import type { DiscoveryClient } from '../../distribution/client.js';
 
 // The proxy is loaded only when this command runs, so a sidecar's memory holds no CLI or resource-model code.
 type ProxyModule = typeof import('../../proxy/index.js');
 
 interface ProxyFlags {
-  config: string;
+  config?: string;
+  controlPlane?: string;
+  node?: string;
+  tokenFile?: string;
+  initialFetchTimeout?: string;
   bootstrap?: string;
   role?: string;
   bind?: string;
@@ -30,8 +35,12 @@ const ROLES = ['sidecar', 'ingress-gateway', 'egress-gateway'] as const;
 export function registerProxy(program: Command): void {
   program
     .command('proxy')
-    .description("run Weft's data plane (the sidecar or gateway proxy) from a proxy config file")
-    .requiredOption('--config <file>', 'proxy config (JSON, as the control plane compiles it); re-read on change and on SIGHUP')
+    .description("run Weft's data plane (the sidecar or gateway proxy) from a control plane or a proxy config file")
+    .option('--config <file>', 'proxy config (JSON, as the control plane compiles it); re-read on change and on SIGHUP')
+    .option('--control-plane <servers>', 'control plane replicas HOST:PORT[,HOST:PORT...]: configs are pushed, ACKed or NACKed; fails over between them')
+    .option('--node <file>', 'with --control-plane: this proxy\'s identity (a ProxyNode JSON: id, role, namespace, labels, ...)')
+    .option('--token-file <file>', 'with --control-plane: the token for this node id (weft control-plane token NODE_ID)')
+    .option('--initial-fetch-timeout <duration>', 'with --control-plane: how long to wait for the first config before reporting ready (default 15s)')
     .option('--bootstrap <file>', 'bootstrap JSON: ports, port maps, bind addresses, timeouts')
     .option('--role <role>', `sidecar, ingress-gateway or egress-gateway (default: the config's node.role)`)
     .option('--bind <address>', 'address the listeners and the health port bind (default 0.0.0.0)')
@@ -62,24 +71,40 @@ async function runProxy(flags: ProxyFlags): Promise<number> {
     return 2;
   }
   const log = createLogger((line) => process.stderr.write(line), (['debug', 'info', 'warn', 'error'].includes(flags.logLevel) ? flags.logLevel : 'info') as LogLevel);
+  if (flags.config === undefined && flags.controlPlane === undefined) {
+    process.stderr.write('error: give --config FILE, --control-plane HOST:PORT, or both\n');
+    return 2;
+  }
   let exiting = false;
-  const proxy: Proxy = new mod.Proxy({ bootstrap, upstreams: new Upstreams(), log, onQuit: () => process.exit(0) });
-  const file = new ConfigFile(resolve(flags.config), (value) => proxy.applyConfig(value), log);
+  let discovery: DiscoveryClient | undefined;
+  const proxy: Proxy = new mod.Proxy({
+    bootstrap, upstreams: new Upstreams(), log, onQuit: () => process.exit(0),
+    ...(flags.controlPlane !== undefined ? { discovery: () => discovery?.status() ?? {} } : {}),
+  });
+  const file = flags.config !== undefined ? new ConfigFile(resolve(flags.config), (value) => proxy.applyConfig(value), log) : undefined;
   try {
     await proxy.start();
+    if (file) {
+      const first = await file.reload();
+      if (!first.accepted) log.warn('serving nothing until a valid config arrives', { config: file.path });
+      if (flags.watch) file.watch();
+      process.on('SIGHUP', () => void file.reload());
+    }
+    if (flags.controlPlane !== undefined) {
+      const { startDiscovery } = await import('./proxy-discovery.js');
+      const initialFetchMs = flags.initialFetchTimeout !== undefined ? parseDurationMs(flags.initialFetchTimeout) : 15_000;
+      discovery = await startDiscovery(proxy, { controlPlane: flags.controlPlane, node: flags.node, tokenFile: flags.tokenFile }, log, initialFetchMs);
+    }
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return 1;
   }
-  const first = await file.reload();
-  if (!first.accepted) log.warn('serving nothing until a valid config arrives', { config: file.path });
-  if (flags.watch) file.watch();
-  process.on('SIGHUP', () => void file.reload());
   const stop = (signal: string) => {
     if (exiting) return;
     exiting = true;
     log.info('shutting down', { signal, drainTimeoutMs: bootstrap.drainTimeoutMs });
-    file.close();
+    file?.close();
+    discovery?.stop();
     void proxy.drain().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

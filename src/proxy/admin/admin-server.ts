@@ -20,6 +20,8 @@ export interface AdminView {
   ports(): Record<string, number>;
   startedAt: Date;
   quit(): void;
+  /** The control plane connection, when config is pushed rather than read from a file. */
+  discovery?(): unknown;
 }
 
 export function startAdminServer(view: AdminView, address: string, port: number): Promise<http.Server> {
@@ -47,10 +49,14 @@ function serveAdmin(view: AdminView, req: IncomingMessage, res: ServerResponse):
         appliedAt: snap?.appliedAt.toISOString() ?? '',
         ports: view.ports(),
         lastRejected: view.lastRejection(),
+        discovery: view.discovery?.(),
         config: snap ? redactConfig(snap.config) : undefined,
       };
       return send(res, 200, 'application/json', `${JSON.stringify(body, null, 2)}\n`);
     }
+    case '/discovery':
+      if (!view.discovery) return send(res, 404, 'text/plain', 'config is not pushed by a control plane (--config only)\n');
+      return send(res, 200, 'application/json', `${JSON.stringify(view.discovery(), null, 2)}\n`);
     case '/stats':
       if (params.get('format') === 'json') return send(res, 200, 'application/json', JSON.stringify(view.stats.json()));
       return send(res, 200, 'text/plain', view.stats.text());
@@ -67,7 +73,7 @@ function serveAdmin(view: AdminView, req: IncomingMessage, res: ServerResponse):
       send(res, 200, 'text/plain', 'OK\n');
       return view.quit();
     case '/':
-      return send(res, 200, 'text/plain', ['/config_dump', '/stats', '/clusters', '/ready', '/server_info', '/quitquitquit (POST)'].join('\n') + '\n');
+      return send(res, 200, 'text/plain', ['/config_dump', '/discovery', '/stats', '/clusters', '/ready', '/server_info', '/quitquitquit (POST)'].join('\n') + '\n');
     default:
       return send(res, 404, 'text/plain', 'not found\n');
   }

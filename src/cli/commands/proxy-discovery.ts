@@ -1,0 +1,97 @@
+/**
+ * `weft proxy --control-plane`: the proxy's identity and credential from files, and the discovery
+ * client that feeds pushed configs through the proxy's own `applyConfig`. Kept apart from
+ * proxy.ts so a file-configured proxy never loads the client.
+ */
+import { readFileSync } from 'node:fs';
+import type { DiscoveryClient } from '../../distribution/client.js';
+import type { ProxyConfig, ProxyNode } from '../../proxy-config/index.js';
+import type { Logger, Proxy } from '../../proxy/index.js';
+
+const ROLES: readonly string[] = ['sidecar', 'ingress-gateway', 'egress-gateway'];
+
+export interface DiscoveryFlags {
+  controlPlane: string;
+  node?: string;
+  tokenFile?: string;
+}
+
+/** `host:port[,host:port...]` (or full http(s):// URLs) -> server URLs; h2c unless https is written. */
+export function parseServers(text: string): string[] {
+  const servers = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (servers.length === 0) throw new Error('--control-plane: expected HOST:PORT[,HOST:PORT...]');
+  return servers.map((s) => {
+    const url = /^https?:\/\//.test(s) ? s : `http://${s}`;
+    const parsed = new URL(url);
+    if (!parsed.port) throw new Error(`--control-plane: ${JSON.stringify(s)} has no port`);
+    return `${parsed.protocol}//${parsed.host}`;
+  });
+}
+
+/** Reads a ProxyNode, filling what a hand-written file may leave out with the compiler's defaults. */
+export function readNode(path: string): ProxyNode {
+  const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path}: a proxy node must be a JSON object`);
+  const v = value as Record<string, unknown>;
+  const text = (key: string, fallback?: string): string => {
+    const field = v[key] ?? fallback;
+    if (typeof field !== 'string' || field === '') throw new Error(`${path}: ${key}: expected a non-empty string`);
+    return field;
+  };
+  const role = text('role');
+  if (!ROLES.includes(role)) throw new Error(`${path}: role: expected one of ${ROLES.join(', ')}`);
+  const labels = v.labels ?? {};
+  if (typeof labels !== 'object' || labels === null || Object.values(labels).some((l) => typeof l !== 'string')) {
+    throw new Error(`${path}: labels: expected an object of strings`);
+  }
+  const id = text('id');
+  return {
+    id,
+    role: role as ProxyNode['role'],
+    namespace: text('namespace', id.split('.')[1]),
+    workload: typeof v.workload === 'string' ? v.workload : id.split('.')[0] ?? id,
+    labels: labels as Record<string, string>,
+    serviceAccount: typeof v.serviceAccount === 'string' ? v.serviceAccount : 'default',
+    ip: typeof v.ip === 'string' ? v.ip : '127.0.0.1',
+    revision: typeof v.revision === 'string' ? v.revision : '',
+  };
+}
+
+/** Starts the client; resolves once the first pushed config is applied, or after `initialFetchMs` without one. */
+export async function startDiscovery(proxy: Proxy, flags: DiscoveryFlags, log: Logger, initialFetchMs: number): Promise<DiscoveryClient> {
+  if (!flags.node || !flags.tokenFile) throw new Error('--control-plane needs --node FILE.json and --token-file FILE');
+  const servers = parseServers(flags.controlPlane);
+  const node = readNode(flags.node);
+  const token = readFileSync(flags.tokenFile, 'utf8').trim();
+  const { DiscoveryClient } = await import('../../distribution/client.js');
+  const client = new DiscoveryClient({
+    servers,
+    node,
+    token,
+    // The proxy binds new ports before committing, so applying is asynchronous; the client ACKs after.
+    apply: async (config: ProxyConfig) => {
+      const result = await proxy.applyConfig(config);
+      return result.accepted ? { ok: true } : { ok: false, error: result.errors.join('; ') };
+    },
+    // Quick first retries: a replica that died is usually replaced by another one at once.
+    backoff: { initialMs: 250, maxMs: 15_000 },
+    keepaliveMs: 10_000,
+  });
+  client.on('connected', (replica) => log.info('connected to the control plane', { replica }));
+  client.on('disconnected', (reason, retryInMs) => log.warn('control plane connection lost; serving the last config', { reason, retryInMs, version: client.current()?.version ?? '(none)' }));
+  client.on('applied', (version) => log.info('pushed config applied', { version }));
+  client.on('rejected', (version, error) => log.warn('pushed config rejected (NACK)', { version, error }));
+  const first = new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      log.warn('no config from the control plane yet; starting without one', { waitedMs: initialFetchMs });
+      resolve();
+    }, initialFetchMs);
+    client.once('applied', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  client.start();
+  await first;
+  return client;
+}

@@ -1,0 +1,5 @@
+/** The control plane (`weft control-plane`): wiring of sources, registry, compiler and push server. */
+export { ControlPlane, type ControlPlaneOptions, type RejectedChange } from './control-plane.js';
+export { startMonitoring, monitoringPort } from './monitoring.js';
+export { loadTokenKey, mintToken, verifyToken, TOKEN_KEY_FILE } from './token.js';
+export { createLogger, silentLogger, type Logger, type LogLevel } from '../lib/log.js';

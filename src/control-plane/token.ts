@@ -1,0 +1,47 @@
+/**
+ * Proxy credentials: a proxy proves which node it is with HMAC-SHA256(key, node id), a token the
+ * local runtime mints when it starts the proxy (`weft control-plane token NODE_ID`). The key never
+ * leaves the state directory, so a token for one node is useless for any other, and every replica
+ * started on the same state directory accepts the same tokens. Kubernetes will use service
+ * account tokens instead; this is the one-machine equivalent.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const TOKEN_KEY_FILE = 'control-plane-token.key';
+const KEY_BYTES = 32;
+
+/** Reads the key, creating it (mode 0600) when missing. Refuses a key others can read. */
+export function loadTokenKey(stateDir: string): Buffer {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const path = join(stateDir, TOKEN_KEY_FILE);
+  // Written aside, then linked into place: link fails if the key exists, so two replicas starting
+  // together never replace each other's key, and neither can read a half-written one.
+  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(aside, randomBytes(KEY_BYTES).toString('hex') + '\n', { flag: 'wx', mode: 0o600 });
+  try {
+    linkSync(aside, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(aside);
+  }
+  if ((statSync(path).mode & 0o077) !== 0) {
+    throw new Error(`${path} is readable by other users; it must be mode 0600 (chmod 600 ${path})`);
+  }
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
+  if (key.length < 16) throw new Error(`${path} does not hold a key (expected at least 32 hex digits)`);
+  return key;
+}
+
+export function mintToken(key: Buffer, nodeId: string): string {
+  return createHmac('sha256', key).update(nodeId, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison, so response timing does not reveal how much of a guess was right. */
+export function verifyToken(key: Buffer, token: string, nodeId: string): boolean {
+  const expected = Buffer.from(mintToken(key, nodeId), 'hex');
+  const given = /^[0-9a-f]{64}$/.test(token) ? Buffer.from(token, 'hex') : Buffer.alloc(0);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
