@@ -4,7 +4,7 @@
  * unprivileged process may bind, and the timeouts of the downstream side. From CLI flags or a
  * small JSON file; every field has Istio's default.
  */
-import { z } from 'zod';
+import { shape, checkShape } from './config-schema.js';
 import type { ProxyRole } from '../proxy-config/index.js';
 import type { ConfigSnapshot } from './snapshot.js';
 import type { PortSpec } from './listeners/ports.js';
@@ -44,25 +44,42 @@ export const DEFAULT_BOOTSTRAP: Bootstrap = {
   maxHeaderBytes: 60 * 1024,
 };
 
-const port = z.number().int().min(0).max(65535);
-const bootstrapFile = z.strictObject({
-  role: z.enum(['sidecar', 'ingress-gateway', 'egress-gateway']).optional(),
-  bindAddress: z.string().optional(),
-  adminAddress: z.string().optional(),
-  ports: z.strictObject({ outbound: port.optional(), inbound: port.optional(), admin: port.optional(), health: port.optional() }).optional(),
-  portMap: z.record(z.string().regex(/^\d+$/), port).optional(),
-  inboundPortMap: z.record(z.string().regex(/^\d+$/), port).optional(),
-  drainTimeoutMs: z.number().int().min(0).optional(),
-  headersTimeoutMs: z.number().int().min(1).optional(),
-  idleTimeoutMs: z.number().int().min(1).optional(),
-  maxHeaderBytes: z.number().int().min(1024).optional(),
-});
+// Checked with the proxy's own small shape checks, not zod: a sidecar should not load a schema
+// library at all (it costs about 8 MB of idle memory per proxy).
+const port = shape.num({ int: true, min: 0, max: 65535 });
+const portKeyMap = shape.record(shape.str({ pattern: /^\d+$/, message: 'must be a port number' }), port);
+const bootstrapFile = shape.obj({
+  role: shape.opt(shape.oneOf(['sidecar', 'ingress-gateway', 'egress-gateway'])),
+  bindAddress: shape.opt(shape.str()),
+  adminAddress: shape.opt(shape.str()),
+  ports: shape.opt(shape.obj({ outbound: shape.opt(port), inbound: shape.opt(port), admin: shape.opt(port), health: shape.opt(port) }, { strict: true })),
+  portMap: shape.opt(portKeyMap),
+  inboundPortMap: shape.opt(portKeyMap),
+  drainTimeoutMs: shape.opt(shape.num({ int: true, min: 0 })),
+  headersTimeoutMs: shape.opt(shape.num({ int: true, min: 1 })),
+  idleTimeoutMs: shape.opt(shape.num({ int: true, min: 1 })),
+  maxHeaderBytes: shape.opt(shape.num({ int: true, min: 1024 })),
+}, { strict: true });
+
+/** A bootstrap file as written: every field optional, over the defaults. */
+interface BootstrapFile {
+  role?: ProxyRole;
+  bindAddress?: string;
+  adminAddress?: string;
+  ports?: Partial<Bootstrap['ports']>;
+  portMap?: Record<string, number>;
+  inboundPortMap?: Record<string, number>;
+  drainTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  maxHeaderBytes?: number;
+}
 
 /** Reads a bootstrap JSON document over the defaults; throws with every problem named. */
 export function parseBootstrap(value: unknown, base: Bootstrap = DEFAULT_BOOTSTRAP): Bootstrap {
-  const parsed = bootstrapFile.safeParse(value);
-  if (!parsed.success) throw new Error(`invalid bootstrap: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  const b = parsed.data;
+  const issues = checkShape(bootstrapFile, value);
+  if (issues.length > 0) throw new Error(`invalid bootstrap: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  const b = value as BootstrapFile;
   return {
     role: b.role ?? base.role,
     bindAddress: b.bindAddress ?? base.bindAddress,

@@ -6,14 +6,14 @@
 import { RE2JS } from 're2js';
 import type { ProxyConfig, StringMatcher, FilterChain, RouteAction } from '../proxy-config/index.js';
 import { formatPath, type FieldPath } from '../lib/field-path.js';
-import { proxyConfigSchema } from './config-schema.js';
+import { checkConfigShape } from './config-schema.js';
 
 export type ConfigCheck = { ok: true; config: ProxyConfig; warnings: string[] } | { ok: false; errors: string[] };
 
 export function checkProxyConfig(value: unknown): ConfigCheck {
-  const parsed = proxyConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.slice(0, 50).map((i) => `${formatPath(i.path.map(pathPart)) || '(root)'}: ${i.message}`) };
+  const issues = checkConfigShape(value);
+  if (issues.length > 0) {
+    return { ok: false, errors: issues.slice(0, 50).map((i) => `${formatPath(i.path) || '(root)'}: ${i.message}`) };
   }
   // The schema proved the shape; the original object keeps fields the schema does not list.
   const config = value as ProxyConfig;
@@ -126,8 +126,4 @@ function uniqueNames(items: { name: string }[], path: FieldPath, at: At): Set<st
     seen.add(item.name);
   });
   return seen;
-}
-
-function pathPart(p: PropertyKey): string | number {
-  return typeof p === 'number' ? p : String(p);
 }

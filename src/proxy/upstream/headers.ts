@@ -7,8 +7,11 @@ export type Headers = Record<string, string | string[]>;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
 
-function connectionTokens(headers: Headers): Set<string> {
+const NONE: ReadonlySet<string> = new Set();
+
+function connectionTokens(headers: Headers): ReadonlySet<string> {
   const value = headers['connection'];
+  if (value === undefined) return NONE; // the usual case: the core already dropped it
   const tokens = new Set<string>();
   for (const v of Array.isArray(value) ? value : value ? [value] : []) {
     for (const t of v.split(',')) if (t.trim()) tokens.add(t.trim().toLowerCase());
@@ -16,7 +19,7 @@ function connectionTokens(headers: Headers): Set<string> {
   return tokens;
 }
 
-function forwardable(name: string, value: string | string[], named: Set<string>): boolean {
+function forwardable(name: string, value: string | string[], named: ReadonlySet<string>): boolean {
   if (HOP_BY_HOP.has(name) || named.has(name) || name === 'expect') return false;
   if (name === 'te') return (Array.isArray(value) ? value.join(',') : value).trim().toLowerCase() === 'trailers';
   return typeof value === 'string' || Array.isArray(value);
@@ -26,9 +29,11 @@ function forwardable(name: string, value: string | string[], named: Set<string>)
 export function http1RequestHeaders(headers: Headers): Headers {
   const named = connectionTokens(headers);
   const out: Headers = {};
-  for (const [key, value] of Object.entries(headers)) {
+  for (const key in headers) {
+    if (!Object.hasOwn(headers, key)) continue;
+    const value = headers[key] as string | string[];
     const name = key.toLowerCase();
-    if (name.startsWith(':')) continue;
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
     if (forwardable(name, value, named)) out[name] = value;
   }
   const authority = headers[':authority'];
@@ -57,14 +62,18 @@ export function http2RequestHeaders(method: string, path: string, headers: Heade
 
 /** Response headers as the proxy core should see them: no hop-by-hop, no pseudo-headers. */
 export function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const named = new Set<string>();
   const conn = raw['connection'];
-  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) for (const t of v.split(',')) named.add(t.trim().toLowerCase());
+  let named = NONE;
+  if (conn !== undefined) {
+    const tokens = new Set<string>();
+    for (const v of Array.isArray(conn) ? conn : [conn]) for (const t of v.split(',')) tokens.add(t.trim().toLowerCase());
+    named = tokens;
+  }
   const out: Headers = {};
   for (const key of Object.keys(raw)) {
     const value = raw[key];
     const name = key.toLowerCase();
-    if (value === undefined || name.startsWith(':') || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    if (value === undefined || name.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(name) || named.has(name)) continue;
     out[name] = value;
   }
   return out;

@@ -18,11 +18,16 @@ export interface RequestBody {
   readonly replayable: boolean;
   /** Settles when the downstream request body has been fully received (or failed). */
   readonly complete: Promise<void>;
+  /** True when `complete` had settled before the request started (no body, or a buffered one). */
+  readonly completeNow?: boolean;
 }
+
+const SETTLED = Promise.resolve();
+const NO_BODY: RequestBody = { open: () => null, replayable: true, complete: SETTLED, completeNow: true };
 
 /** A Buffer or no body: trivially replayable. */
 function fixedBody(body: Buffer | null): RequestBody {
-  return { open: () => body, replayable: true, complete: Promise.resolve() };
+  return body === null ? NO_BODY : { open: () => body, replayable: true, complete: SETTLED, completeNow: true };
 }
 
 function completion(source: Readable): Promise<void> {

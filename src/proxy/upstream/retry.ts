@@ -28,10 +28,59 @@ function header(headers: Headers, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** What a RetryPolicy says, parsed once per policy object (configs are immutable once applied). */
+interface ParsedPolicy {
+  readonly on: ReadonlySet<string>;
+  readonly codes: ReadonlySet<number>;
+  readonly grpc: ReadonlySet<number>;
+  readonly attempts: number;
+  readonly backoffBaseMs: number;
+  readonly perTryTimeoutMs: number;
+  readonly ignorePreviousHosts: boolean;
+}
+
+const NO_POLICY: ParsedPolicy = { on: new Set(), codes: new Set(), grpc: new Set(), attempts: 0, backoffBaseMs: DEFAULT_BACKOFF_BASE_MS, perTryTimeoutMs: 0, ignorePreviousHosts: false };
+const parsedPolicies = new WeakMap<RetryPolicy, ParsedPolicy>();
+
+function parsePolicy(policy: RetryPolicy | undefined): ParsedPolicy {
+  if (!policy) return NO_POLICY;
+  let parsed = parsedPolicies.get(policy);
+  if (parsed) return parsed;
+  const on = new Set<string>();
+  const codes = new Set<number>();
+  const grpc = new Set<number>();
+  for (const raw of policy.retryOn ?? []) {
+    const cond = raw.trim();
+    // Istio turns numbers in retryOn into retriable_status_codes; accept them here too.
+    if (/^\d{3}$/.test(cond)) {
+      codes.add(Number(cond));
+      on.add('retriable-status-codes');
+    } else if (cond in GRPC_CODES) {
+      grpc.add(GRPC_CODES[cond] as number);
+    } else {
+      on.add(cond);
+    }
+  }
+  for (const code of policy.retriableStatusCodes ?? []) codes.add(code);
+  const attempts = Number.isFinite(policy.attempts) ? Math.max(0, Math.floor(policy.attempts)) : 0;
+  parsed = {
+    on,
+    codes,
+    grpc,
+    attempts: on.size + grpc.size > 0 ? attempts : 0,
+    backoffBaseMs: Number.isFinite(policy.backoffBaseMs) && policy.backoffBaseMs > 0 ? policy.backoffBaseMs : DEFAULT_BACKOFF_BASE_MS,
+    perTryTimeoutMs: policy.perTryTimeoutMs && policy.perTryTimeoutMs > 0 ? policy.perTryTimeoutMs : 0,
+    ignorePreviousHosts: policy.ignorePreviousHosts ?? false,
+  };
+  parsedPolicies.set(policy, parsed);
+  return parsed;
+}
+
+/** One request's retry budget; the policy's parsed form is shared, so a request allocates one small object. */
 export class RetryState {
-  readonly #on = new Set<string>();
-  readonly #codes = new Set<number>();
-  readonly #grpc = new Set<number>();
+  readonly #on: ReadonlySet<string>;
+  readonly #codes: ReadonlySet<number>;
+  readonly #grpc: ReadonlySet<number>;
   #remaining: number;
   #nextBackoff: number;
   readonly #maxBackoff: number;
@@ -43,26 +92,15 @@ export class RetryState {
     policy: RetryPolicy | undefined,
     private readonly random: () => number,
   ) {
-    const attempts = policy && Number.isFinite(policy.attempts) ? Math.max(0, Math.floor(policy.attempts)) : 0;
-    for (const raw of policy?.retryOn ?? []) {
-      const cond = raw.trim();
-      // Istio turns numbers in retryOn into retriable_status_codes; accept them here too.
-      if (/^\d{3}$/.test(cond)) {
-        this.#codes.add(Number(cond));
-        this.#on.add('retriable-status-codes');
-      } else if (cond in GRPC_CODES) {
-        this.#grpc.add(GRPC_CODES[cond] as number);
-      } else {
-        this.#on.add(cond);
-      }
-    }
-    for (const code of policy?.retriableStatusCodes ?? []) this.#codes.add(code);
-    this.#remaining = this.#on.size + this.#grpc.size > 0 ? attempts : 0;
-    const base = policy && Number.isFinite(policy.backoffBaseMs) && policy.backoffBaseMs > 0 ? policy.backoffBaseMs : DEFAULT_BACKOFF_BASE_MS;
-    this.#nextBackoff = base;
-    this.#maxBackoff = base * 10;
-    this.perTryTimeoutMs = policy?.perTryTimeoutMs && policy.perTryTimeoutMs > 0 ? policy.perTryTimeoutMs : 0;
-    this.ignorePreviousHosts = policy?.ignorePreviousHosts ?? false;
+    const parsed = parsePolicy(policy);
+    this.#on = parsed.on;
+    this.#codes = parsed.codes;
+    this.#grpc = parsed.grpc;
+    this.#remaining = parsed.attempts;
+    this.#nextBackoff = parsed.backoffBaseMs;
+    this.#maxBackoff = parsed.backoffBaseMs * 10;
+    this.perTryTimeoutMs = parsed.perTryTimeoutMs;
+    this.ignorePreviousHosts = parsed.ignorePreviousHosts;
   }
 
   /** Whether any retry can ever happen (decides whether request bodies are kept for replay). */

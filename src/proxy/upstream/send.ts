@@ -60,6 +60,9 @@ export interface SendEnv {
 }
 
 const ROUTE_TIMEOUT = Symbol('route timeout');
+const ONCE = { once: true } as const;
+/** The flags of a response that was not retried; shared because it is only ever read. */
+const NO_FLAGS: ResponseFlag[] = [];
 const PER_TRY_TIMEOUT = Symbol('per-try timeout');
 const DOWNSTREAM_GONE = Symbol('downstream gone');
 
@@ -92,20 +95,24 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
   const body = requestBody(req.body, retry.enabled, env.retryBufferLimit);
   const hash = cluster.consistentHash && opts.hashKey !== undefined ? xxHash64(opts.hashKey) : undefined;
   const protocol = cluster.protocolFor(opts.http2);
-  const tried = new Set<Host>();
+  // Only a policy that ignores previous hosts reads which hosts were tried.
+  const tried = retry.ignorePreviousHosts ? new Set<Host>() : undefined;
 
   // Ends the whole request: route timeout or downstream gone. Its reason says which.
   const overall = new Cancellation();
   const onDownstreamAbort = (): void => overall.abort(DOWNSTREAM_GONE);
   if (opts.signal?.aborted) overall.abort(DOWNSTREAM_GONE);
-  opts.signal?.addEventListener('abort', onDownstreamAbort, { once: true });
+  opts.signal?.addEventListener('abort', onDownstreamAbort, ONCE);
   let routeTimer: Timer | undefined;
   let requestCompleteAt: number | undefined;
   const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : 0;
-  void body.complete.then(() => {
+  const onRequestComplete = (): void => {
     requestCompleteAt = clock.now();
     if (timeoutMs > 0 && !overall.aborted) routeTimer = clock.setTimer(() => overall.abort(ROUTE_TIMEOUT), timeoutMs);
-  });
+  };
+  // No body, or one already in memory: the request is complete now (no promise turn needed).
+  if (body.completeNow) onRequestComplete();
+  else void body.complete.then(onRequestComplete);
   const cleanup = (): void => {
     routeTimer?.cancel();
     opts.signal?.removeEventListener('abort', onDownstreamAbort);
@@ -123,22 +130,22 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
   try {
     for (let attempt = 1; ; attempt++) {
       if (overall.aborted) throw overallError(undefined);
-      const host = opts.originalDestination && cluster.originalDestination ? cluster.originalDestinationHost(opts.originalDestination.address, opts.originalDestination.port) : cluster.pickHost(hash, retry.ignorePreviousHosts ? tried : undefined);
+      const host = opts.originalDestination && cluster.originalDestination ? cluster.originalDestinationHost(opts.originalDestination.address, opts.originalDestination.port) : cluster.pickHost(hash, tried);
       if (!host) {
         cluster.counters.noHealthyUpstream++;
         throw UpstreamError.noHealthyUpstream();
       }
-      tried.add(host);
+      tried?.add(host);
       const attemptBody = body.open();
       if (attemptBody === undefined) throw UpstreamError.fromReset('local reset', { retried: attempt > 1 });
 
       const tryAbort = new Cancellation();
       // Set once this attempt's response is handed over; timers then cut its body instead.
-      const handedOver: { response?: AttemptResponse } = {};
+      let handedOver: AttemptResponse | undefined = undefined;
       let perTryTimer: Timer | undefined;
       let ended = false;
       const onOverall = (): void => {
-        if (handedOver.response) handedOver.response.body.destroy(overall.reason === ROUTE_TIMEOUT ? UpstreamError.timeout() : UpstreamError.downstreamGone());
+        if (handedOver) handedOver.body.destroy(overall.reason === ROUTE_TIMEOUT ? UpstreamError.timeout() : UpstreamError.downstreamGone());
         else tryAbort.abort(overall.reason);
       };
       const offOverall = overall.onAbort(onOverall);
@@ -146,12 +153,12 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
         if (ended || retry.perTryTimeoutMs <= 0 || (timeoutMs > 0 && retry.perTryTimeoutMs >= timeoutMs) || tryAbort.aborted) return;
         perTryTimer = clock.setTimer(() => {
           cluster.counters.perTryTimeouts++;
-          if (handedOver.response) handedOver.response.body.destroy(UpstreamError.timeout());
+          if (handedOver) handedOver.body.destroy(UpstreamError.timeout());
           else tryAbort.abort(PER_TRY_TIMEOUT);
         }, retry.perTryTimeoutMs);
       };
       if (requestCompleteAt !== undefined) armPerTry();
-      else void body.complete.then(armPerTry);
+      else if (retry.perTryTimeoutMs > 0) void body.complete.then(armPerTry);
 
       host.activeRequests++;
       host.requestsTotal++;
@@ -160,7 +167,7 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
       try {
         outcome = await host.pool(protocol).request(
           { method: req.method, path: req.path, headers: req.headers, body: attemptBody },
-          { cancel: tryAbort, onAttached: () => cluster.outlier?.report(host, { kind: 'connect-success' }) },
+          { cancel: tryAbort, onAttached: cluster.outlier ? () => cluster.outlier?.report(host, { kind: 'connect-success' }) : undefined },
         );
       } catch (err) {
         outcome = err instanceof ResetError ? err : new ResetError('local reset', { cause: err });
@@ -201,7 +208,7 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
         await sleep(clock, retry.nextBackoffMs(), overall);
         continue;
       }
-      handedOver.response = res;
+      handedOver = res;
       void res.done.then(() => {
         endAttempt();
         cleanup();
@@ -213,7 +220,7 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
         trailers: res.trailers,
         endpoint: host.endpoint,
         attempts: attempt,
-        flags: decision === 'limit' ? ['URX'] : decision === 'overflow' ? ['UO'] : [],
+        flags: decision === 'limit' ? ['URX'] : decision === 'overflow' ? ['UO'] : NO_FLAGS,
         protocol: res.protocol,
         serviceTimeMs: Math.max(0, Math.round(clock.now() - (requestCompleteAt ?? clock.now()))),
       };
