@@ -22,7 +22,7 @@ test('a proxy gets its config on connect, applies it, and the server records the
   assert.equal(client.current()?.version, applied[0]);
   assert.match(applied[0] ?? '', /^[0-9a-f]{16}$/, 'the version is a content hash, not what compile put there');
   assert.deepEqual(status, {
-    nodeId: 'reviews-v1.default', role: 'sidecar', namespace: 'default', replica: 'istiod-0',
+    nodeId: 'reviews-v1.default', role: 'sidecar', namespace: 'default', revision: '', replica: 'istiod-0',
     connectedAt: h.serverClock.now(), sentVersion: applied[0], ackedVersion: applied[0], state: 'SYNCED',
   });
   assert.deepEqual(events, ['connected istiod-0', `applied ${applied[0]}`]);

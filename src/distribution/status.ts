@@ -14,6 +14,8 @@ export interface ProxyStatus {
   nodeId: string;
   role: ProxyNode['role'];
   namespace: string;
+  /** The control plane revision the proxy belongs to ('' for the default revision). */
+  revision: string;
   /** The control plane replica holding the stream (this server). */
   replica: string;
   /** Epoch milliseconds. */
@@ -45,6 +47,7 @@ export function proxyStatus(conn: Connection, replica: string): ProxyStatus {
   const status: ProxyStatus = {
     nodeId: conn.node.id,
     role: conn.node.role,
+    revision: conn.node.revision,
     namespace: conn.node.namespace,
     replica,
     connectedAt: conn.connectedAt,

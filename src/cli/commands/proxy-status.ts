@@ -4,7 +4,7 @@ import { DEFAULT_MONITORING_URL, collect, getJson, monitoringUrl, table } from '
 /** What /debug/syncz answers (the push server's ProxyStatus list); only the fields shown are named. */
 interface Syncz {
   replica: string;
-  proxies: { nodeId: string; role: string; replica: string; sentVersion?: string; ackedVersion?: string; nackedVersion?: string; nackError?: string; state: string }[];
+  proxies: { nodeId: string; role: string; revision?: string; replica: string; sentVersion?: string; ackedVersion?: string; nackedVersion?: string; nackError?: string; state: string }[];
 }
 
 export function registerProxyStatus(program: Command): void {
@@ -43,12 +43,13 @@ async function runProxyStatus(replicas: string[], output: string): Promise<numbe
   const rows = proxies.map((p) => [
     p.nodeId,
     p.role,
+    p.revision || 'default',
     p.replica,
     p.ackedVersion ?? p.sentVersion ?? '',
     // A NACK is the news an operator looks for: show why, on the proxy's own line.
     p.nackedVersion ? `${p.state} (NACK ${p.nackedVersion}: ${oneLine(p.nackError ?? '')})` : p.state,
   ]);
-  process.stdout.write(table(['NAME', 'ROLE', 'REPLICA', 'VERSION', 'STATUS'], rows));
+  process.stdout.write(table(['NAME', 'ROLE', 'REVISION', 'REPLICA', 'VERSION', 'STATUS'], rows));
   return 0;
 }
 
