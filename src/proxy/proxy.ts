@@ -142,7 +142,7 @@ export class Proxy {
       return reject([(err as Error).message]);
     }
     try {
-      this.services.upstreams.apply(check.config.clusters, check.config.endpoints);
+      this.services.upstreams.apply(check.config.clusters, check.config.endpoints, check.config.secrets);
     } catch (err) {
       ports.abort();
       return reject([`upstreams: ${(err as Error).message}`]);

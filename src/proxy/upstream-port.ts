@@ -4,7 +4,7 @@
  * not on the implementation, and a test can count what was asked of it.
  */
 import type { Readable, Duplex } from 'node:stream';
-import type { Cluster, ClusterLoadAssignment, RetryPolicy } from '../proxy-config/index.js';
+import type { Cluster, ClusterLoadAssignment, RetryPolicy, Secret } from '../proxy-config/index.js';
 
 export interface UpstreamRequest {
   method: string;
@@ -37,7 +37,7 @@ export interface UpstreamResponse {
 }
 
 export interface UpstreamPort {
-  apply(clusters: Cluster[], assignments: ClusterLoadAssignment[]): void;
+  apply(clusters: Cluster[], assignments: ClusterLoadAssignment[], secrets?: Secret[]): void;
   send(cluster: string, req: UpstreamRequest, opts: SendOptions): Promise<UpstreamResponse>;
   connect(cluster: string, opts: { hashKey?: string; originalDestination?: { address: string; port: number } }): Promise<{ socket: Duplex; endpoint: unknown }>;
   snapshot(): unknown;

@@ -6,7 +6,7 @@
  * leaves off), in which case every host is used. PASSTHROUGH / original-dst clusters make a
  * host per original destination instead and forget it after an idle interval (Envoy: 5s).
  */
-import type { Cluster, Endpoint } from '../../proxy-config/index.js';
+import type { Cluster, Endpoint, Secret } from '../../proxy-config/index.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import type { Clock, Timer } from './clock.js';
 import { Host, type HttpProtocol } from './host.js';
@@ -15,6 +15,7 @@ import { OutlierDetector } from './outlier.js';
 import type { PoolSettings } from './pool.js';
 import { hostKey } from './socket.js';
 import type { ClusterCounters, ClusterStats, EndpointStats } from './stats.js';
+import { clusterTls, originationFor, type ClusterTls, type Origination } from './tls.js';
 
 /** Istio's hostSelectionRetryMaxAttempts for the previous_hosts retry predicate. */
 const HOST_SELECTION_RETRY_MAX_ATTEMPTS = 5;
@@ -42,15 +43,23 @@ export class ClusterState {
   #panic = false;
   #dirty = true;
   #settings: PoolSettings = { connectTimeoutMs: 10_000, idleTimeoutMs: 3_600_000 };
+  #tls: ClusterTls = {};
+  #tlsShape = '{}';
 
   constructor(
     config: Cluster,
     endpoints: readonly Endpoint[],
     private readonly clock: Clock,
+    secrets: readonly Secret[] = [],
   ) {
     this.config = config;
     this.breakers = new CircuitBreakers(config.circuitBreakers);
-    this.update(config, endpoints);
+    this.update(config, endpoints, secrets);
+  }
+
+  /** How connections to an endpoint with this tlsMode are secured; undefined: plaintext. */
+  tlsFor(tlsMode: string | undefined): Origination | undefined {
+    return originationFor(this.#tls, tlsMode);
   }
 
   get name(): string {
@@ -72,17 +81,24 @@ export class ClusterState {
     return 'http1';
   }
 
-  update(config: Cluster, endpoints: readonly Endpoint[]): void {
-    const reconnect = connectionShape(this.config) !== connectionShape(config);
+  update(config: Cluster, endpoints: readonly Endpoint[], secrets: readonly Secret[] = []): void {
+    const tls = clusterTls(config, Array.isArray(secrets) ? secrets : []);
+    const tlsShape = JSON.stringify(tls);
+    // New certificates or trust roots take effect on new connections only, as with SDS rotation.
+    const reconnect = connectionShape(this.config) !== connectionShape(config) || tlsShape !== this.#tlsShape;
+    this.#tls = tls;
+    this.#tlsShape = tlsShape;
     this.config = config;
     this.breakers.update(config.circuitBreakers);
-    this.#settings = { connectTimeoutMs: config.connectTimeoutMs, idleTimeoutMs: config.idleTimeoutMs ?? 3_600_000 };
+    this.#settings = { connectTimeoutMs: config.connectTimeoutMs, idleTimeoutMs: config.idleTimeoutMs ?? 3_600_000, tls };
     const next = new Map<string, Host>();
     for (const ep of endpoints) {
       if (!validEndpoint(ep)) continue;
       const key = hostKey(ep.address, ep.port);
       if (next.has(key)) continue;
       const host = this.#hosts.get(key);
+      // Auto mTLS keys connections by the endpoint's tlsMode, so a change needs fresh pools.
+      if (host && host.endpoint.tlsMode !== ep.tlsMode) host.retirePools();
       if (host) host.endpoint = ep;
       next.set(key, host ?? this.#newHost(ep));
     }

@@ -17,12 +17,15 @@ export type ResetReason =
 /** One attempt ended before response headers (or its body was cut). Internal to upstream/. */
 export class ResetError extends Error {
   readonly code = 'UPSTREAM_RESET';
+  /** Envoy's %UPSTREAM_TRANSPORT_FAILURE_REASON%, e.g. a failed TLS handshake. */
+  readonly transportFailure?: string;
   constructor(
     readonly reason: ResetReason,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; transportFailure?: string },
   ) {
-    super(`upstream reset: ${reason}`, options);
+    super(`upstream reset: ${reason}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ResetError';
+    if (options?.transportFailure) this.transportFailure = options.transportFailure;
   }
 }
 
@@ -98,7 +101,9 @@ export class UpstreamError extends Error {
    * `upstream connect error or disconnect/reset before headers. [retried and the latest ]reset reason: <reason>`.
    */
   static fromReset(reason: ResetReason, opts: { retried: boolean; extra?: ResponseFlag[]; cause?: unknown }): UpstreamError {
-    const body = `upstream connect error or disconnect/reset before headers. ${opts.retried ? 'retried and the latest ' : ''}reset reason: ${reason}`;
+    const transport = opts.cause instanceof ResetError ? opts.cause.transportFailure : undefined;
+    const detail = transport ? `${reason}, transport failure reason: ${transport}` : reason;
+    const body = `upstream connect error or disconnect/reset before headers. ${opts.retried ? 'retried and the latest ' : ''}reset reason: ${detail}`;
     const headers: Record<string, string> = reason === 'overflow' ? { 'x-envoy-overloaded': 'true' } : {};
     // Envoy answers an upstream protocol error with 502, every other reset with 503.
     const status = reason === 'protocol error' ? 502 : 503;

@@ -60,6 +60,7 @@ class Http2Connection implements PoolConnection {
 }
 
 export class Http2Pool extends ConnectionPool<Http2Connection> {
+  protected override readonly alpnProtocol = 'http2';
   protected streamsPerNewConnection(maxRequestsPerConnection: number): number {
     return maxRequestsPerConnection > 0 ? maxRequestsPerConnection : 100;
   }

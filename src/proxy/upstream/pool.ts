@@ -16,6 +16,7 @@ import type { CircuitBreakers } from './circuit-breakers.js';
 import { ResetError } from './errors.js';
 import type { Headers } from './headers.js';
 import { openSocket, type ConnectTarget } from './socket.js';
+import { originationFor, type ClusterTls } from './tls.js';
 
 export interface AttemptRequest {
   method: string;
@@ -44,6 +45,7 @@ export interface AttemptOptions {
 export interface PoolSettings {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  tls?: ClusterTls;
 }
 
 export interface PoolConnection {
@@ -84,6 +86,8 @@ export abstract class ConnectionPool<C extends PoolConnection> {
     protected readonly breakers: CircuitBreakers,
   ) {}
 
+  /** Which ALPN list a TLS connection of this pool offers. */
+  protected readonly alpnProtocol: 'http1' | 'http2' = 'http1';
   /** How many pending requests one connection being opened will be able to take. */
   protected abstract streamsPerNewConnection(maxRequestsPerConnection: number): number;
   /** Wraps a connected socket; the connection must call connectionClosed() when it closes. */
@@ -207,7 +211,9 @@ export abstract class ConnectionPool<C extends PoolConnection> {
       }
       this.breakers.acquire('connections');
       this.#connecting++;
-      openSocket(this.target, this.settings().connectTimeoutMs).then(
+      const settings = this.settings();
+      const origination = originationFor(settings.tls, this.target.tlsMode);
+      openSocket(this.target, settings.connectTimeoutMs, origination ? { origination, protocol: this.alpnProtocol } : undefined).then(
         (socket) => this.#connected(socket),
         (err: unknown) => this.#connectFailed(err instanceof ResetError ? err : new ResetError('connection failure', { cause: err })),
       );

@@ -29,12 +29,13 @@ export async function connectTcp(cluster: ClusterState, opts: ConnectOptions): P
   cluster.counters.attempts++;
   let socket: net.Socket;
   try {
-    socket = await openSocket(host.endpoint, cluster.config.connectTimeoutMs);
+    const origination = cluster.tlsFor(host.endpoint.tlsMode);
+    socket = await openSocket(host.endpoint, cluster.config.connectTimeoutMs, origination ? { origination, protocol: 'tcp' } : undefined);
   } catch (err) {
     cluster.breakers.release('connections');
     cluster.counters.connectFailures++;
     cluster.outlier?.report(host, { kind: 'connect-failed' });
-    throw UpstreamError.fromReset('connection failure', { retried: false, cause: err instanceof ResetError ? err.cause : err });
+    throw UpstreamError.fromReset('connection failure', { retried: false, cause: err instanceof ResetError && !err.transportFailure ? err.cause : err });
   }
   cluster.outlier?.report(host, { kind: 'connect-success', final: true });
   host.tcpConnections++;

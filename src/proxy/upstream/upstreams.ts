@@ -5,7 +5,7 @@
  * in-flight requests; one that goes drains (in-flight work finishes, then its connections close).
  */
 import type net from 'node:net';
-import type { Cluster, ClusterLoadAssignment, Endpoint } from '../../proxy-config/index.js';
+import type { Cluster, ClusterLoadAssignment, Endpoint, Secret } from '../../proxy-config/index.js';
 import { ClusterState } from './cluster.js';
 import { realClock, type Clock, type SetTimer } from './clock.js';
 import { UpstreamError } from './errors.js';
@@ -54,7 +54,8 @@ export class Upstreams {
     this.#retryBufferLimit = opts.retryBufferLimitBytes ?? DEFAULT_RETRY_BUFFER_LIMIT;
   }
 
-  apply(clusters: readonly Cluster[], assignments: readonly ClusterLoadAssignment[]): void {
+  /** `secrets` are ProxyConfig.secrets, which cluster TLS settings name. */
+  apply(clusters: readonly Cluster[], assignments: readonly ClusterLoadAssignment[], secrets: readonly Secret[] = []): void {
     if (this.#closed) return;
     const endpoints = new Map<string, Endpoint[]>();
     for (const a of assignments ?? []) {
@@ -67,8 +68,8 @@ export class Upstreams {
       const config = sanitize(raw);
       const eps = endpoints.get(config.name) ?? [];
       const existing = this.#clusters.get(config.name);
-      if (existing) existing.update(config, eps);
-      next.set(config.name, existing ?? new ClusterState(config, eps, this.#clock));
+      if (existing) existing.update(config, eps, secrets);
+      next.set(config.name, existing ?? new ClusterState(config, eps, this.#clock, secrets));
     }
     for (const [name, state] of this.#clusters) {
       if (next.has(name)) continue;
