@@ -133,14 +133,4 @@ export function sendRaw(port: number, bytes: string | Buffer, waitMs = 2000): Pr
   });
 }
 
-/** A seeded PRNG (mulberry32), so weighted and percentage tests are exact. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../lib/random.js';

@@ -10,16 +10,7 @@ import { readSources } from './files.js';
 import { loadResources } from './load.js';
 import { analyzeResources } from './analyze/index.js';
 import { repoPath, sharedPath } from '../lib/repo.js';
-
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../lib/random.js';
 
 const REPLACEMENTS: unknown[] = [null, 0, -1, 1e30, 'x', '', '7', '*', [], {}, [1, 'a'], { a: { b: 1 } }, true, '(?<=x)', '1.5.5s', '-5s', 'ns/'];
 
@@ -45,7 +36,7 @@ function mutate(value: unknown, random: () => number, depth = 0): unknown {
 const sources = readSources([sharedPath('seed-configs'), sharedPath('istio-samples', 'bookinfo-networking'), repoPath('src', 'resources', 'testdata', 'bookinfo', 'platform.yaml')]);
 
 test('2,000 mutated documents load and analyse without throwing', () => {
-  const random = prng(20261125);
+  const random = seededRandom(20261125);
   let diagnostics = 0;
   for (let round = 0; round < 40; round++) {
     const mutated = sources.map((s) => ({
@@ -62,7 +53,7 @@ test('2,000 mutated documents load and analyse without throwing', () => {
 });
 
 test('truncated and garbled bytes load without throwing', () => {
-  const random = prng(7);
+  const random = seededRandom(7);
   for (const s of sources) {
     for (let i = 0; i < 20; i++) {
       const cut = Math.floor(random() * s.text.length);

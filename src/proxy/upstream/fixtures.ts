@@ -10,17 +10,9 @@ import { spawn } from 'node:child_process';
 import type { Cluster, ClusterLoadAssignment, Endpoint } from '../../proxy-config/index.js';
 import type { Clock, SetTimer, Timer } from './clock.js';
 
-/** mulberry32: small, fast and good enough for reproducible statistical tests. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../lib/random.js';
+
+export { seededRandom };
 
 /** Time that only moves when a test says so; timers fire in order as it passes them. */
 export class ManualClock implements Clock {
