@@ -24,6 +24,8 @@ const ALLOWED: Record<string, string[]> = {
   runtime: ['resources'],
   cli: ['*'],
   dashboard: ['*'],
+  // The demo app is a plain workload; its tests load its manifests with the resource model.
+  demo: ['resources'],
   // End-to-end tests drive the whole system through the CLI, as a user does.
   e2e: ['*'],
 };

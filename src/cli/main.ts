@@ -7,6 +7,7 @@ import { registerControlPlane } from './commands/control-plane.js';
 import { registerProxyStatus } from './commands/proxy-status.js';
 import { registerProxyConfig } from './commands/proxy-config.js';
 import { registerPending } from './commands/not-yet.js';
+import { registerDemo } from './commands/demo.js';
 
 const version = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
 
@@ -21,5 +22,6 @@ registerControlPlane(program);
 registerProxyStatus(program);
 registerProxyConfig(program);
 registerPending(program);
+registerDemo(program);
 
 await program.parseAsync(process.argv);
