@@ -10,6 +10,7 @@ import { benchResources } from './resources.js';
 import { benchCompile } from './compile.js';
 import { benchPush } from './push.js';
 import { benchProxies } from './proxy/index.js';
+import { benchCa } from './ca.js';
 
 const SECTIONS: Record<string, () => Promise<string> | string> = {
   resources: benchResources,
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, () => Promise<string> | string> = {
     return [`| benchmark | ${keys.join(' | ')} |`, `|---|${keys.map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${r.name} | ${keys.map((k) => String(r.values[k] ?? '-')).join(' | ')} |`)].join('\n');
   },
   proxy: async () => (await benchProxies()).markdown,
+  ca: benchCa,
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in SECTIONS);

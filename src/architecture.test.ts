@@ -21,7 +21,11 @@ const ALLOWED: Record<string, string[]> = {
   'control-plane': ['resources', 'sources', 'registry', 'compiler', 'distribution', 'proxy-config', 'ca', 'telemetry'],
   telemetry: ['proxy-config'],
   proxy: ['proxy-config', 'distribution', 'telemetry'],
-  runtime: ['resources'],
+  // Install renders and plans; the CLI hands it the runtime's client (the runtime imports install).
+  install: ['resources', 'registry'],
+  // The runtime orchestrates every process: it mints proxy tokens (control-plane), decides
+  // injection as the registry does, and renders installs.
+  runtime: ['resources', 'sources', 'registry', 'proxy-config', 'control-plane', 'install'],
   cli: ['*'],
   dashboard: ['*'],
   // The demo app is a plain workload; its tests load its manifests with the resource model.

@@ -13,7 +13,7 @@ import { repoPath } from '../../src/lib/repo.js';
 import { FIXED_RATE, getOnce, measureTarget, type ProxyRow, type Target } from './measure.js';
 import { findTool, ProcessGroup } from './processes.js';
 import { checkTargets, compareToDirect, markdown, type RunInfo } from './report.js';
-import { directTarget, httpProxyTarget, nginxTarget, startNodeScript, undiciTarget } from './targets.js';
+import { directTarget, httpProxyTarget, nginxTarget, startNodeScript, undiciTarget, weftClientTarget } from './targets.js';
 import { weftTargets } from './weft.js';
 import { WRK_SETTINGS, wrkArgs } from './wrk.js';
 
@@ -69,12 +69,17 @@ export async function benchProxies(log: (line: string) => void = (l) => process.
   compareToDirect(rows);
   const checks = checkTargets(rows);
   const md = markdown(rows, checks, info);
-  writeResults({ info, rows, targets: checks, markdown: md });
+  // A partial run (WEFT_BENCH_ROWS) is for comparing; it does not replace the full results.
+  if (process.env.WEFT_BENCH_ROWS) log(`proxy bench: partial run (WEFT_BENCH_ROWS), ${RESULTS_FILE} left as it is`);
+  else writeResults({ info, rows, targets: checks, markdown: md });
   return { rows, markdown: md };
 }
 
+/** Every row, or only those named in WEFT_BENCH_ROWS (comma-separated; `direct` is always kept, it is the reference). */
 function allTargets(nginx: string | undefined): Target[] {
-  return [directTarget, ...weftTargets(), nginxTarget(nginx), httpProxyTarget, undiciTarget];
+  const all = [directTarget, ...weftTargets(), nginxTarget(nginx), httpProxyTarget, undiciTarget, weftClientTarget];
+  const only = process.env.WEFT_BENCH_ROWS?.split(',').map((s) => s.trim()).filter(Boolean);
+  return only && only.length > 0 ? all.filter((t) => t === directTarget || only.includes(t.name)) : all;
 }
 
 /** Merges `{ proxy: ... }` into bench/results/latest.json, keeping what other benchmarks wrote there. */
@@ -93,5 +98,5 @@ function writeResults(proxy: unknown): void {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { markdown: md } = await benchProxies();
-  process.stdout.write(`${md}\nResults written to ${RESULTS_FILE}\n`);
+  process.stdout.write(`${md}\n${process.env.WEFT_BENCH_ROWS ? '' : `Results written to ${RESULTS_FILE}\n`}`);
 }

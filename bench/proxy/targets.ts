@@ -1,5 +1,6 @@
 /**
- * The comparison rows: the direct path and the three other proxies. Weft's rows are in weft.ts.
+ * The comparison rows: the direct path, the three other proxies, and Weft's upstream client alone
+ * behind a bare node:http server. Weft's own rows are in weft.ts.
  */
 import { fileURLToPath } from 'node:url';
 import type { Target } from './measure.js';
@@ -56,5 +57,15 @@ export const undiciTarget: Target = {
   start: async (group, upstreamPort) => {
     const p = await startNodeScript(group, 'undici-proxy', 'undici-proxy-server.js', [String(upstreamPort)]);
     return { url: `http://127.0.0.1:${p.port}/`, proxies: [p.child] };
+  },
+};
+
+export const weftClientTarget: Target = {
+  name: 'node:http + weft client',
+  path: 'wrk -> node:http + Weft Upstreams (no chain) -> upstream',
+  hops: 1,
+  start: async (group, upstreamPort) => {
+    const p = await startNodeScript(group, 'weft-client-proxy', 'weft-client-proxy-server.js', [String(upstreamPort)]);
+    return { url: `http://127.0.0.1:${p.port}/`, proxies: [p.child], note: 'comparison: the HTTP client without the chain' };
   },
 };

@@ -19,13 +19,13 @@ export function weftMain(): string {
 }
 
 /** `undefined` when `weft proxy` is usable, else why not. */
-export function weftProxyUnavailable(): string | undefined {
-  const r = spawnSync(process.execPath, [weftMain(), 'proxy', '--help'], { encoding: 'utf8', timeout: 15_000 });
+export function weftProxyUnavailable(main = weftMain()): string | undefined {
+  const r = spawnSync(process.execPath, [main, 'proxy', '--help'], { encoding: 'utf8', timeout: 15_000 });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (r.error) return `weft proxy: ${r.error.message}`;
   // Without a `proxy` command, commander prints the program's help and exits 0, so look for the flag.
   if (r.status !== 0 || !out.includes('--config')) {
-    return `\`weft proxy\` not in this build yet (\`node ${weftMain()} proxy --help\` lists no --config)`;
+    return `\`weft proxy\` not in this build yet (\`node ${main} proxy --help\` lists no --config)`;
   }
   return undefined;
 }
@@ -40,10 +40,10 @@ interface WeftProcess {
  * Starts one `weft proxy` on loopback with every port it binds picked by the kernel (or, for the
  * inbound port map, a free port found by binding port 0), and waits for its ready line.
  */
-async function startWeft(group: ProcessGroup, name: string, dir: string, config: ProxyConfig, portFlags: string[]): Promise<WeftProcess> {
+async function startWeft(group: ProcessGroup, main: string, name: string, dir: string, config: ProxyConfig, portFlags: string[]): Promise<WeftProcess> {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const args = [weftMain(), 'proxy', '--config', file, '--no-watch', '--log-level', 'warn', '--drain-timeout', '1s'];
+  const args = [main, 'proxy', '--config', file, '--no-watch', '--log-level', 'warn', '--drain-timeout', '1s'];
   args.push('--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', ...portFlags);
   const child = group.start(name, process.execPath, args);
   try {
@@ -64,17 +64,26 @@ function port(p: WeftProcess, key: string): number {
   return n;
 }
 
+/**
+ * Weft's two rows for this build; with WEFT_BENCH_BASELINE_MAIN (another build's main.js) two
+ * more rows run that build, so a change is measured before and after in one run, back to back.
+ */
 export function weftTargets(): Target[] {
-  const unavailable = weftProxyUnavailable();
+  const baseline = process.env.WEFT_BENCH_BASELINE_MAIN;
+  return [...weftTargetsFor(weftMain(), ''), ...(baseline ? weftTargetsFor(baseline, ' (baseline build)') : [])];
+}
+
+function weftTargetsFor(main: string, label: string): Target[] {
+  const unavailable = weftProxyUnavailable(main);
   const single: Target = {
-    name: 'weft',
+    name: `weft${label}`,
     path: 'wrk -> weft proxy (ingress-gateway role) -> upstream',
     hops: 1,
     ...(unavailable ? { unavailable } : {}),
     start: async (group, upstreamPort): Promise<Started> => {
       const { path: dir, remove: cleanup } = group.tempDir('weft-bench-proxy-');
       try {
-        const gw = await startWeft(group, 'weft-gateway', dir, gatewayConfig(upstreamPort), ['--role', 'ingress-gateway', '--port-map', `${GATEWAY_PORT}=0`]);
+        const gw = await startWeft(group, main, 'weft-gateway', dir, gatewayConfig(upstreamPort), ['--role', 'ingress-gateway', '--port-map', `${GATEWAY_PORT}=0`]);
         const url = `http://127.0.0.1:${port(gw, `gateway:${GATEWAY_PORT}`)}/`;
         return { url, proxies: [gw.child], note: 'gateway listener', cleanup };
       } catch (e) {
@@ -84,7 +93,7 @@ export function weftTargets(): Target[] {
     },
   };
   const mesh: Target = {
-    name: 'weft mesh',
+    name: `weft mesh${label}`,
     path: 'wrk -> weft sidecar (outbound) -> weft sidecar (inbound) -> upstream',
     hops: 2,
     ...(unavailable ? { unavailable } : {}),
@@ -94,10 +103,10 @@ export function weftTargets(): Target[] {
         // The server sidecar learns the workload port of its inbound traffic from the port map
         // (there is no original-destination capture on loopback), so its bound port is chosen first.
         const inboundPort = await freePort();
-        const server = await startWeft(group, 'weft-sidecar-server', dir, serverSidecarConfig(upstreamPort), [
+        const server = await startWeft(group, main, 'weft-sidecar-server', dir, serverSidecarConfig(upstreamPort), [
           '--role', 'sidecar', '--outbound-port', '0', '--inbound-port', '0', '--inbound-port-map', `${inboundPort}=${SERVICE_PORT}`,
         ]);
-        const client = await startWeft(group, 'weft-sidecar-client', dir, clientSidecarConfig(port(server, `inbound-map:${inboundPort}`)), [
+        const client = await startWeft(group, main, 'weft-sidecar-client', dir, clientSidecarConfig(port(server, `inbound-map:${inboundPort}`)), [
           '--role', 'sidecar', '--outbound-port', '0', '--inbound-port', '0',
         ]).catch(async (e: unknown) => {
           await group.stop(server.child);

@@ -7,7 +7,12 @@ import { registerControlPlane } from './commands/control-plane.js';
 import { registerProxyStatus } from './commands/proxy-status.js';
 import { registerProxyConfig } from './commands/proxy-config.js';
 import { registerPending } from './commands/not-yet.js';
+import { registerUp } from './commands/up.js';
+import { registerApply } from './commands/apply.js';
+import { registerGet } from './commands/get.js';
+import { registerRollout } from './commands/rollout.js';
 import { registerDemo } from './commands/demo.js';
+import { registerInstall } from './commands/install.js';
 
 const version = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
 
@@ -21,6 +26,11 @@ registerProxy(program);
 registerControlPlane(program);
 registerProxyStatus(program);
 registerProxyConfig(program);
+registerUp(program);
+registerApply(program);
+registerGet(program);
+registerRollout(program);
+registerInstall(program);
 registerPending(program);
 registerDemo(program);
 

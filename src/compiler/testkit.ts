@@ -6,7 +6,7 @@
 import { stringify } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { loadResources, type AnyResource, type SourceText } from '../resources/index.js';
-import { buildRegistry, instancesFromDeployments, meshOptionsFrom, type Registry } from '../registry/index.js';
+import { buildRegistry, workloadInstances, meshOptionsFrom, type Registry } from '../registry/index.js';
 import type { ProxyConfig, ProxyNode, ProxyRole } from '../proxy-config/index.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
 import { repoPath } from '../lib/repo.js';
@@ -38,7 +38,7 @@ export function buildTestMesh(cases: readonly SourceText[], platform: readonly S
   const loaded = loadResources([...platform, ...cases], { duplicates: 'last-wins' });
   const resources = loaded.resources;
   const mesh = meshOptionsFrom(resources);
-  const registry = buildRegistry(resources, instancesFromDeployments(resources), mesh);
+  const registry = buildRegistry(resources, workloadInstances(resources), mesh);
   return { resources, registry, snapshot: buildSnapshot(resources, registry, mesh), errors };
 }
 

@@ -35,8 +35,8 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, files: Rec
     await cp.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const connect = (token: string) => {
-    const client = new DiscoveryClient({ servers: [`http://127.0.0.1:${port}`], node, token, apply: () => ({ ok: true }), backoff: { initialMs: 5_000, maxMs: 5_000 } });
+  const connect = (token: string, as: ProxyNode = node) => {
+    const client = new DiscoveryClient({ servers: [`http://127.0.0.1:${port}`], node: as, token, apply: () => ({ ok: true }), backoff: { initialMs: 5_000, maxMs: 5_000 } });
     clients.push(client);
     client.start();
     return client;
@@ -47,7 +47,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, files: Rec
 test('a proxy with its own token gets its config; /debug/config_dump compiles the same version', async (t) => {
   const { cp, key, connect } = await setup(t, { 'gw.yaml': GATEWAY });
   assert.equal(cp.ready(), true);
-  const client = connect(mintToken(key, node.id));
+  const client = connect(mintToken(key, node.id, node.serviceAccount));
   const version = await new Promise<string>((resolve) => client.once('applied', resolve));
   assert.equal(cp.configDump(node.id)?.version, version);
   assert.deepEqual(cp.configDump(node.id)?.listeners.map((l) => l.port), [80]);
@@ -56,7 +56,23 @@ test('a proxy with its own token gets its config; /debug/config_dump compiles th
 
 test('a token minted for another node id is refused and the proxy never appears', async (t) => {
   const { cp, key, connect } = await setup(t, { 'gw.yaml': GATEWAY });
-  const client = connect(mintToken(key, 'reviews-v1-0.default'));
+  const client = connect(mintToken(key, 'reviews-v1-0.default', 'default'));
+  const reason = await new Promise<string>((resolve) => client.once('disconnected', resolve));
+  assert.match(reason, /UNAUTHENTICATED/);
+  assert.deepEqual(cp.proxies(), []);
+});
+
+test('a token for the node id but another service account is refused (the token binds the identity)', async (t) => {
+  const { cp, key, connect } = await setup(t, { 'gw.yaml': GATEWAY });
+  const client = connect(mintToken(key, node.id, 'istio-ingressgateway-service-account'));
+  const reason = await new Promise<string>((resolve) => client.once('disconnected', resolve));
+  assert.match(reason, /UNAUTHENTICATED/);
+  assert.deepEqual(cp.proxies(), []);
+});
+
+test('a hello claiming a namespace other than its node id\'s is refused, even with a token for that id', async (t) => {
+  const { cp, key, connect } = await setup(t, { 'gw.yaml': GATEWAY });
+  const client = connect(mintToken(key, node.id, node.serviceAccount), { ...node, namespace: 'default' });
   const reason = await new Promise<string>((resolve) => client.once('disconnected', resolve));
   assert.match(reason, /UNAUTHENTICATED/);
   assert.deepEqual(cp.proxies(), []);
@@ -69,7 +85,7 @@ test('with no valid set loaded the control plane is not ready and sends nothing 
   assert.ok((cp.lastRejected()?.errors.length ?? 0) > 0);
   const errors: string[] = [];
   cp.push.on('config-error', (_id, error) => errors.push(error));
-  const client = connect(mintToken(key, node.id));
+  const client = connect(mintToken(key, node.id, node.serviceAccount));
   await new Promise<void>((resolve) => cp.push.once('connected', () => resolve()));
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(client.current(), undefined);

@@ -9,11 +9,12 @@ import type { Diagnostic } from '../lib/diagnostic.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
 import type { AnyResource } from '../resources/index.js';
 import type { ConfigSource, SourceEvent } from '../sources/index.js';
-import { buildRegistry, meshOptionsFrom } from '../registry/index.js';
+import { buildRegistry, instancesFromPods, meshOptionsFrom } from '../registry/index.js';
 import { buildSnapshot, compileProxyConfig, type Snapshot } from '../compiler/index.js';
 import { MetricsRegistry, PushServer, versionConfig, type ProxyStatus } from '../distribution/index.js';
 import type { ProxyConfig, ProxyNode } from '../proxy-config/index.js';
 import { verifyToken } from './token.js';
+import { DEFAULT_WORKLOAD_CERT_TTL_MS, type CertificateAuthority, type IssuedCertificate } from '../ca/index.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { controlPlaneMetrics, type ControlPlaneMetrics } from './metrics.js';
 
@@ -25,6 +26,14 @@ export interface ControlPlaneOptions {
   log?: Logger;
   /** The push debounce (Istio's PILOT_DEBOUNCE_AFTER); default 100 ms. */
   debounceMs?: number;
+  /** This control plane's revision ('' or `default`: the default); it reads that revision's IstioOperator. */
+  revision?: string;
+  /** Signs proxies' CSRs; without one, proxies get no workload certificates (mesh traffic stays plaintext). */
+  ca?: CertificateAuthority;
+  /** Workload certificate lifetime; default 24 h (Istio's DEFAULT_WORKLOAD_CERT_TTL). */
+  workloadCertTtlMs?: number;
+  /** Where proxies send spans when meshConfig names no collector: the embedded trace store (`host:port`). */
+  defaultZipkinAddress?: string;
 }
 
 /** A change a source refused: the set stays what it was. */
@@ -56,6 +65,7 @@ export class ControlPlane {
     this.push = new PushServer({
       compile: (node) => this.#compile(node),
       authenticate: (token, node) => this.#authenticate(token, node),
+      ...(options.ca ? { sign: (node: ProxyNode, csr: string) => this.#sign(options.ca as CertificateAuthority, node, csr) } : {}),
       replicaId: options.replicaId,
       metrics: this.metrics,
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
@@ -71,6 +81,8 @@ export class ControlPlane {
     this.push.on('nack', (id, version, error) => log.warn('config rejected by proxy', { proxy: id, version, error }));
     this.push.on('config-error', (id, error) => log.error('cannot build config; proxy keeps its last one', { proxy: id, error }));
     this.push.on('auth-rejected', (id) => log.warn('proxy not authenticated: bad token', { proxy: id }));
+    this.push.on('certificate-issued', (id) => log.debug('workload certificate issued', { proxy: id }));
+    this.push.on('certificate-refused', (id, error) => log.warn('certificate request refused', { proxy: id, error }));
   }
 
   /** Loads every source (each reports its first set before this resolves) and starts watching. */
@@ -139,10 +151,11 @@ export class ControlPlane {
     const resources = this.#options.sources.flatMap((s) => s.current());
     let snapshot: Snapshot;
     try {
-      const mesh = meshOptionsFrom(resources);
-      // Workload instances: WorkloadEntries are part of the resources. TODO(local runtime issue):
-      // add the runtime's pods as a second input here, from its store's pod source.
-      const registry = buildRegistry(resources, [], mesh);
+      const mesh = meshOptionsFrom(resources, this.#options.revision);
+      if (mesh.tracing && mesh.tracing.zipkinAddress === undefined && this.#options.defaultZipkinAddress) mesh.tracing = { ...mesh.tracing, zipkinAddress: this.#options.defaultZipkinAddress };
+      // Workload instances: the ready Pods the local runtime writes to its store (WorkloadEntries
+      // are part of the resources). Never derived from Deployments here: those addresses are not real.
+      const registry = buildRegistry(resources, instancesFromPods(resources), mesh);
       snapshot = buildSnapshot(resources, registry, mesh);
     } catch (err) {
       // A bug in indexing must not reach proxies: treat it like an invalid change.
@@ -165,8 +178,17 @@ export class ControlPlane {
     return compileProxyConfig(this.#snapshot, node);
   }
 
+  /** The identity is the node's namespace and service account, both covered by its token. */
+  #sign(ca: CertificateAuthority, node: ProxyNode, csr: string): IssuedCertificate {
+    const trustDomain = this.#snapshot?.mesh.trustDomain ?? 'cluster.local';
+    return ca.signCsr(csr, { trustDomain, namespace: node.namespace, serviceAccount: node.serviceAccount }, this.#options.workloadCertTtlMs ?? DEFAULT_WORKLOAD_CERT_TTL_MS);
+  }
+
   #authenticate(token: string, node: ProxyNode): boolean {
-    if (!verifyToken(this.#options.tokenKey, token, node.id)) return false;
+    // The node id is `<pod>.<namespace>`: the token binds the id, and this binds the namespace the
+    // hello claims to it, so the identity (namespace + service account) is the one the token covers.
+    if (!node.id.endsWith(`.${node.namespace}`) || node.namespace === '') return false;
+    if (!verifyToken(this.#options.tokenKey, token, node.id, node.serviceAccount)) return false;
     this.#nodes.set(node.id, node);
     return true;
   }

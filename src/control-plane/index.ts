@@ -3,3 +3,4 @@ export { ControlPlane, type ControlPlaneOptions, type RejectedChange } from './c
 export { startMonitoring, monitoringPort } from './monitoring.js';
 export { loadTokenKey, mintToken, verifyToken, TOKEN_KEY_FILE } from './token.js';
 export { createLogger, silentLogger, type Logger, type LogLevel } from '../lib/log.js';
+export { loadSelfSignedCa, loadPluggedInCa, MAX_WORKLOAD_CERT_TTL_MS } from '../ca/index.js';

@@ -19,21 +19,29 @@ test('the key is created once with mode 0600 and reused by later loads (every re
   assert.equal(readFileSync(join(dir, TOKEN_KEY_FILE), 'utf8').trim().length, 64);
 });
 
-test('a token is valid for its own node id only', (t) => {
+test('a token is valid for its own node id and service account only', (t) => {
   const key = loadTokenKey(stateDir(t));
-  const token = mintToken(key, 'reviews-v1-0.default');
+  const token = mintToken(key, 'reviews-v1-0.default', 'bookinfo-reviews');
   assert.match(token, /^[0-9a-f]{64}$/);
-  assert.equal(verifyToken(key, token, 'reviews-v1-0.default'), true);
-  assert.equal(verifyToken(key, token, 'ratings-v1-0.default'), false);
-  assert.equal(verifyToken(key, token.slice(0, 63), 'reviews-v1-0.default'), false);
-  assert.equal(verifyToken(key, '', 'reviews-v1-0.default'), false);
-  assert.equal(verifyToken(key, token.toUpperCase(), 'reviews-v1-0.default'), false);
+  assert.equal(verifyToken(key, token, 'reviews-v1-0.default', 'bookinfo-reviews'), true);
+  assert.equal(verifyToken(key, token, 'ratings-v1-0.default', 'bookinfo-reviews'), false);
+  assert.equal(verifyToken(key, token, 'reviews-v1-0.default', 'default'), false);
+  assert.equal(verifyToken(key, token.slice(0, 63), 'reviews-v1-0.default', 'bookinfo-reviews'), false);
+  assert.equal(verifyToken(key, '', 'reviews-v1-0.default', 'bookinfo-reviews'), false);
+  assert.equal(verifyToken(key, token.toUpperCase(), 'reviews-v1-0.default', 'bookinfo-reviews'), false);
+});
+
+test('the encoding is unambiguous: moving bytes between node id and service account changes the token', (t) => {
+  const key = loadTokenKey(stateDir(t));
+  assert.notEqual(mintToken(key, 'a.b', 'c'), mintToken(key, 'a', '.bc'));
+  assert.notEqual(mintToken(key, 'a.b', ''), mintToken(key, 'a.', 'b'));
+  assert.equal(verifyToken(key, mintToken(key, 'pod.ns', 'sa'), 'pod.nss', 'a'), false);
 });
 
 test('a token minted with another state directory\'s key is refused', (t) => {
   const a = loadTokenKey(stateDir(t));
   const b = loadTokenKey(stateDir(t));
-  assert.equal(verifyToken(b, mintToken(a, 'ingress.istio-system'), 'ingress.istio-system'), false);
+  assert.equal(verifyToken(b, mintToken(a, 'ingress.istio-system', 'default'), 'ingress.istio-system', 'default'), false);
 });
 
 test('a key file others can read is refused rather than used', (t) => {

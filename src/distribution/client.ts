@@ -19,8 +19,11 @@ import { realNow, realSetTimer, type CancelTimer, type Now, type SetTimer } from
 import { keepAlive } from './keepalive.js';
 import {
   CONTENT_TYPE, DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, REPLICA_HEADER, STREAM_PATH,
-  encodeFrame, parseServerMessage, type ClientMessage, type ConfigMessage, type ServerMessage,
+  encodeFrame, parseServerMessage, type CertificateMessage, type ClientMessage, type ConfigMessage, type IssuedCertificate, type ServerMessage,
 } from './protocol.js';
+
+/** A certificate request the control plane refused, or that could not be answered (no stream, timeout). */
+export class CertificateRequestError extends Error {}
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
 
@@ -84,6 +87,8 @@ interface Attempt {
   cancelConnectTimer: CancelTimer;
   cancelKeepalive: CancelTimer;
   done: boolean;
+  /** Certificate requests sent on this stream and not yet answered, by request id. */
+  csrs: Map<string, { resolve: (issued: IssuedCertificate) => void; reject: (error: Error) => void; cancel: CancelTimer }>;
 }
 
 export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
@@ -100,6 +105,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
   #applying: Promise<void> | undefined;
   readonly #now: Now;
   #status: Omit<DiscoveryClientStatus, 'server' | 'version'> = {};
+  #nextRequestId = 0;
 
   constructor(options: DiscoveryClientOptions) {
     super();
@@ -125,6 +131,39 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     else delete status.replica;
     if (this.#current) status.version = this.#current.version;
     return status;
+  }
+
+  /** True while a stream is open and the hello was accepted (so a CSR can be sent). */
+  connected(): boolean {
+    return this.#attempt?.connected === true && !this.#attempt.done;
+  }
+
+  /**
+   * Sends a CSR on the open stream and resolves with the signed chain and the trust bundle.
+   * Rejects (CertificateRequestError) when not connected, when refused, when the stream drops
+   * before the answer, or after `timeoutMs`; the caller retries.
+   */
+  requestCertificate(csr: string, timeoutMs = 10_000): Promise<IssuedCertificate> {
+    const attempt = this.#attempt;
+    if (!attempt || !attempt.connected || attempt.done) return Promise.reject(new CertificateRequestError('not connected to a control plane'));
+    const requestId = String(++this.#nextRequestId);
+    return new Promise((resolve, reject) => {
+      const cancel = this.#setTimer(() => {
+        attempt.csrs.delete(requestId);
+        reject(new CertificateRequestError(`no answer to the certificate request within ${timeoutMs} ms`));
+      }, timeoutMs);
+      attempt.csrs.set(requestId, { resolve, reject, cancel });
+      this.#send(attempt, { type: 'csr', requestId, csr });
+    });
+  }
+
+  #onCertificate(attempt: Attempt, message: CertificateMessage): void {
+    const pending = attempt.csrs.get(message.requestId);
+    if (!pending) return;
+    attempt.csrs.delete(message.requestId);
+    pending.cancel();
+    if ('error' in message) pending.reject(new CertificateRequestError(`certificate request refused: ${message.error}`));
+    else pending.resolve({ certificateChain: message.certificateChain, trustBundle: message.trustBundle });
   }
 
   start(): void {
@@ -158,7 +197,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     }
     const stream = session.request({ ':method': 'POST', ':path': STREAM_PATH, 'content-type': CONTENT_TYPE }, { endStream: false });
     const attempt: Attempt = {
-      server, session, ownsSession, stream, connected: false, reason: undefined, done: false, cancelKeepalive: () => {},
+      server, session, ownsSession, stream, connected: false, reason: undefined, done: false, cancelKeepalive: () => {}, csrs: new Map(),
       cancelConnectTimer: this.#setTimer(() => this.#end(attempt, 'connect timeout'), this.#options.connectTimeoutMs ?? 10_000),
     };
     this.#attempt = attempt;
@@ -201,6 +240,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
       }
       for (const message of messages) {
         if (message.type === 'error') attempt.reason = `${message.code}: ${message.message}`;
+        else if (message.type === 'certificate') this.#onCertificate(attempt, message);
         else if (attempt.connected && !attempt.done) this.#onConfig(attempt, message);
       }
     });
@@ -267,6 +307,11 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     attempt.done = true;
     attempt.cancelConnectTimer();
     attempt.cancelKeepalive();
+    for (const pending of attempt.csrs.values()) {
+      pending.cancel();
+      pending.reject(new CertificateRequestError(`stream ended before the certificate was issued: ${reason}`));
+    }
+    attempt.csrs.clear();
     if (!attempt.stream.destroyed) attempt.stream.close(http2.constants.NGHTTP2_CANCEL);
     if (attempt.ownsSession && !attempt.session.destroyed) attempt.session.destroy();
     if (this.#attempt === attempt) this.#attempt = undefined;

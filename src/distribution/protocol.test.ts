@@ -117,3 +117,12 @@ test('messages are checked field by field', () => {
   assert.deepEqual(parseClientMessage({ type: 'ack', version: 'v', nonce: '1', extra: true }), { type: 'ack', version: 'v', nonce: '1' });
   assert.throws(() => parseServerMessage({ type: 'config', version: 'v2', nonce: '1', config: { version: 'v1' } }), /same version/);
 });
+
+test('certificate messages: csr needs a request id and a PEM; a certificate carries a chain and bundle, or an error', () => {
+  assert.deepEqual(parseClientMessage({ type: 'csr', requestId: '7', csr: 'PEM' }), { type: 'csr', requestId: '7', csr: 'PEM' });
+  assert.throws(() => parseClientMessage({ type: 'csr', requestId: '7' }), /csr message: csr must be a string/);
+  assert.deepEqual(parseServerMessage({ type: 'certificate', requestId: '7', certificateChain: 'C', trustBundle: 'R' }),
+    { type: 'certificate', requestId: '7', certificateChain: 'C', trustBundle: 'R' });
+  assert.deepEqual(parseServerMessage({ type: 'certificate', requestId: '7', error: 'no' }), { type: 'certificate', requestId: '7', error: 'no' });
+  assert.throws(() => parseServerMessage({ type: 'certificate', requestId: '7', certificateChain: 'C' }), /certificate message: trustBundle must be a string/);
+});

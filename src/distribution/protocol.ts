@@ -7,7 +7,12 @@
  *   proxy -> server   hello {node, token, lastVersion?}   first message, exactly once
  *   server -> proxy   response headers (200, weft-replica), then config {version, nonce, config}
  *   proxy -> server   ack {version, nonce} | nack {version, nonce, error}
+ *   proxy -> server   csr {requestId, csr}              any time after the 200 (Istio's CA call)
+ *   server -> proxy   certificate {requestId, certificateChain, trustBundle} | {requestId, error}
  *   server -> proxy   error {code, message}, then the stream ends (bad token, protocol error)
+ *
+ * A CSR rides the authenticated stream, so the identity it is signed for is the one the hello's
+ * token covers (namespace + service account), whatever the CSR itself says.
  *
  * Versions are content hashes, so "same version" means "same config"; a nonce names one push, so
  * an ACK for an older push that crosses a newer one on the wire is recognised as stale.
@@ -41,6 +46,22 @@ export interface NackMessage {
   nonce: string;
   error: string;
 }
+/** A certificate signing request for the proxy's locally generated key (PEM PKCS#10). */
+export interface CsrMessage {
+  type: 'csr';
+  /** Chosen by the proxy; the answer carries it back. */
+  requestId: string;
+  csr: string;
+}
+export interface IssuedCertificate {
+  /** PEM: the workload certificate, then intermediates (the `default` secret's chain). */
+  certificateChain: string;
+  /** PEM: the mesh's root certificates (the `ROOTCA` secret). */
+  trustBundle: string;
+}
+export type CertificateMessage =
+  | ({ type: 'certificate'; requestId: string } & IssuedCertificate)
+  | { type: 'certificate'; requestId: string; error: string };
 export interface ConfigMessage {
   type: 'config';
   version: string;
@@ -53,8 +74,8 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type ClientMessage = HelloMessage | AckMessage | NackMessage;
-export type ServerMessage = ConfigMessage | ErrorMessage;
+export type ClientMessage = HelloMessage | AckMessage | NackMessage | CsrMessage;
+export type ServerMessage = ConfigMessage | ErrorMessage | CertificateMessage;
 
 export class ProtocolError extends Error {
   constructor(
@@ -197,6 +218,8 @@ export function parseClientMessage(value: unknown): ClientMessage {
       return { type: 'ack', version: str(value, 'version'), nonce: str(value, 'nonce') };
     case 'nack':
       return { type: 'nack', version: str(value, 'version'), nonce: str(value, 'nonce'), error: str(value, 'error') };
+    case 'csr':
+      return { type: 'csr', requestId: str(value, 'requestId'), csr: str(value, 'csr') };
     default:
       return bad(`unknown message type ${JSON.stringify(value.type)}`);
   }
@@ -217,6 +240,11 @@ export function parseServerMessage(value: unknown): ServerMessage {
     }
     case 'error':
       return { type: 'error', code: str(value, 'code') as ErrorMessage['code'], message: str(value, 'message') };
+    case 'certificate': {
+      const requestId = str(value, 'requestId');
+      if (value.error !== undefined) return { type: 'certificate', requestId, error: str(value, 'error') };
+      return { type: 'certificate', requestId, certificateChain: str(value, 'certificateChain'), trustBundle: str(value, 'trustBundle') };
+    }
     default:
       return bad(`unknown message type ${JSON.stringify(value.type)}`);
   }

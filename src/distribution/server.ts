@@ -16,7 +16,7 @@ import { keepAlive } from './keepalive.js';
 import { MetricsRegistry } from './metrics.js';
 import {
   CONTENT_TYPE, DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, REPLICA_HEADER, STREAM_PATH, encodeFrame, parseClientMessage,
-  type AckMessage, type ClientMessage, type ErrorMessage, type HelloMessage, type NackMessage,
+  type AckMessage, type ClientMessage, type CsrMessage, type ErrorMessage, type HelloMessage, type IssuedCertificate, type NackMessage,
 } from './protocol.js';
 import { proxyStatus, pushMetrics, type Connection, type ProxyStatus, type PushMetrics } from './status.js';
 import { configFrame, versionConfig } from './version.js';
@@ -29,6 +29,11 @@ export interface PushServerOptions {
   compile: (node: ProxyNode) => ProxyConfig;
   /** Checks the proxy's credential against the identity it claims. */
   authenticate: (token: string, node: ProxyNode) => boolean;
+  /**
+   * Signs a CSR from an authenticated proxy for the identity its node (checked by `authenticate`)
+   * carries; throws to refuse. Without it, CSRs are answered with an error (no CA here).
+   */
+  sign?: (node: ProxyNode, csr: string) => IssuedCertificate | Promise<IssuedCertificate>;
   replicaId: string;
   /** Quiet period before a push (Istio's PILOT_DEBOUNCE_AFTER). Default 100. */
   debounceMs?: number;
@@ -58,6 +63,8 @@ export interface PushServerEvents {
   nack: [nodeId: string, version: string, error: string];
   'config-error': [nodeId: string, error: string];
   'auth-rejected': [nodeId: string];
+  'certificate-issued': [nodeId: string];
+  'certificate-refused': [nodeId: string, error: string];
 }
 
 /** A NACK's error text is kept and shown, so bound what one proxy can make us hold. */
@@ -170,7 +177,8 @@ export class PushServer extends EventEmitter<PushServerEvents> {
         if (ended) return;
         if (conn) {
           if (message.type === 'hello') return reject('PROTOCOL', 'hello sent twice');
-          this.#onReply(conn, message);
+          if (message.type === 'csr') void this.#onCsr(conn, message);
+          else this.#onReply(conn, message);
         } else if (message.type !== 'hello') {
           return reject('PROTOCOL', `expected hello, got ${message.type}`);
         } else if (!this.#authenticate(message)) {
@@ -238,6 +246,31 @@ export class PushServer extends EventEmitter<PushServerEvents> {
       conn.nacked = { version, error };
       this.metrics.nacks.inc();
       this.emit('nack', conn.node.id, version, error);
+    }
+  }
+
+  async #onCsr(conn: Connection, message: CsrMessage): Promise<void> {
+    this.metrics.csrs.inc();
+    const answer = (body: IssuedCertificate | { error: string }): void => {
+      if (!conn.closed && !conn.stream.destroyed) conn.stream.write(encodeFrame({ type: 'certificate', requestId: message.requestId, ...body }));
+    };
+    const refuse = (error: string): void => {
+      this.metrics.csrErrors.inc();
+      this.emit('certificate-refused', conn.node.id, error);
+      answer({ error });
+    };
+    if (!this.#options.sign) return refuse('this control plane has no certificate authority');
+    if (conn.signing) return refuse('a certificate request from this proxy is already being signed');
+    conn.signing = true;
+    try {
+      const issued = await this.#options.sign(conn.node, message.csr);
+      this.metrics.certificatesIssued.inc();
+      this.emit('certificate-issued', conn.node.id);
+      answer({ certificateChain: issued.certificateChain, trustBundle: issued.trustBundle });
+    } catch (error) {
+      refuse((error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_CHARS));
+    } finally {
+      conn.signing = false;
     }
   }
 

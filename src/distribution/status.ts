@@ -40,6 +40,8 @@ export interface Connection {
   nacked?: { version: string; error: string };
   /** When the earliest change not yet ACKed by this proxy happened; undefined for connect-time pushes. */
   pendingSince?: number;
+  /** A CSR being signed: one at a time per proxy, so a proxy cannot queue signing work without bound. */
+  signing?: boolean;
   closed: boolean;
 }
 
@@ -69,6 +71,9 @@ export interface PushMetrics {
   connected: Gauge;
   nacks: Counter;
   configErrors: Counter;
+  csrs: Counter;
+  certificatesIssued: Counter;
+  csrErrors: Counter;
 }
 
 export function pushMetrics(registry: MetricsRegistry): PushMetrics {
@@ -83,5 +88,9 @@ export function pushMetrics(registry: MetricsRegistry): PushMetrics {
     connected: registry.gauge('pilot_xds', 'Proxies connected to this control plane replica.'),
     nacks: registry.counter('pilot_total_xds_rejects', 'Configs rejected (NACKed) by proxies.'),
     configErrors: registry.counter('pilot_total_xds_internal_errors', 'Proxy configs that could not be compiled or encoded, so were not sent.'),
+    // Istio's CA metric names (istiod's citadel_server_*).
+    csrs: registry.counter('citadel_server_csr_count', 'Certificate signing requests received from proxies.'),
+    certificatesIssued: registry.counter('citadel_server_success_cert_issuance_count', 'Workload certificates issued.'),
+    csrErrors: registry.counter('citadel_server_csr_sign_err_count', 'Certificate signing requests refused or failed.'),
   };
 }

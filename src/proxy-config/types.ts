@@ -66,7 +66,8 @@ export interface MeshRuntimeConfig {
   pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   /** meshConfig.outboundTrafficPolicy.mode for unknown destinations. */
   outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
-  accessLog?: { encoding: 'TEXT' | 'JSON'; format?: string };
+  /** meshConfig.accessLogFile (`/dev/stdout`...), accessLogEncoding and accessLogFormat; absent: no access log. */
+  accessLog?: { encoding: 'TEXT' | 'JSON'; format?: string; file?: string };
   tracing?: { samplingPercent: number; zipkinAddress?: string };
 }
 
@@ -354,31 +355,106 @@ export interface Endpoint {
 
 // ---------------------------------------------------------------- security policy
 
+/**
+ * One RequestAuthentication jwtRule, as Envoy's jwt_authn provider (Istio's `origins-<i>`). The
+ * compiler fills the token locations explicitly (Authorization `Bearer ` and `access_token` when
+ * the rule names none); a proxy given none at all uses the same defaults, as Envoy does.
+ */
 export interface JwtRule {
   issuer: string;
+  /** A token must carry one of these in `aud`; empty accepts any (Envoy's provider audiences). */
   audiences: string[];
   /** Inline JWKS (JSON text), as istiod inlines fetched keys. */
   jwks?: string;
+  /** Fetched by the proxy; with neither `jwks` nor `jwksUri`, OpenID discovery on the issuer. */
   jwksUri?: string;
+  /** Timeout of one JWKS fetch (the rule's `timeout`, Istio's default 5 s). */
+  jwksFetchTimeoutMs?: number;
   fromHeaders: { name: string; prefix: string }[];
   fromParams: string[];
   fromCookies: string[];
   forwardOriginalToken: boolean;
+  /** Header that gets the token's payload segment (base64url) on success. */
   outputPayloadToHeader?: string;
   outputClaimToHeaders: { header: string; claim: string }[];
+  /** Claims whose string value reaches claim matches as a space-split list (`scope`, `permission` always). */
+  spaceDelimitedClaims?: string[];
   source?: ConfigSource;
 }
 
+/**
+ * One AuthorizationPolicy as it applies to one filter chain (Envoy's RBAC policies of Istio's
+ * `ns[<ns>]-policy[<name>]-rule[<i>]`). For a TCP chain the compiler has already applied Istio's
+ * rule for HTTP-only fields: an ALLOW rule that uses one is dropped, a DENY, AUDIT or CUSTOM rule
+ * loses just those fields (so it matches more).
+ *
+ * Values use Istio's forms: `abc` exact, `abc*` prefix, `*abc` suffix, `*` any non-empty value.
+ * Within a source, operation or condition the fields are ANDed and the values of one field ORed;
+ * `notX` holds when none of its values match.
+ */
 export interface AuthorizationPolicy {
+  /** `ns[<namespace>]-policy[<name>]`, Istio's RBAC policy name (the access log's code details add `-rule[<i>]`). */
   name: string;
   action: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+  /** CUSTOM: the extension provider. Weft configures none, so, as Istio does for an unknown provider, a CUSTOM policy denies what its rules match. */
   provider?: string;
+  /** Empty: the policy matches nothing (an ALLOW `spec: {}` then denies every request). */
   rules: AuthorizationRule[];
   source?: ConfigSource;
 }
 
 export interface AuthorizationRule {
-  from: Record<string, string[]>[];
-  to: Record<string, string[]>[];
-  when: { key: string; values: string[]; notValues: string[] }[];
+  /** Index in the resource's `spec.rules`. */
+  index: number;
+  /** ORed; empty matches any source. */
+  from: AuthorizationSource[];
+  /** ORed; empty matches any operation. */
+  to: AuthorizationOperation[];
+  /** ANDed. */
+  when: AuthorizationCondition[];
+}
+
+/** `from.source`. Principals are `<trust-domain>/ns/<ns>/sa/<sa>`; `serviceAccounts` are completed to `<ns>/<sa>`. */
+export interface AuthorizationSource {
+  principals?: string[];
+  notPrincipals?: string[];
+  /** `<iss>/<sub>` of the validated JWT (HTTP only). */
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+  serviceAccounts?: string[];
+  notServiceAccounts?: string[];
+  trustDomains?: string[];
+  notTrustDomains?: string[];
+  /** Addresses or CIDR ranges of the connection's peer. */
+  ipBlocks?: string[];
+  notIpBlocks?: string[];
+  /** Addresses or CIDR ranges of the original client (X-Forwarded-For on a sidecar's inbound side). */
+  remoteIpBlocks?: string[];
+  notRemoteIpBlocks?: string[];
+}
+
+/** `to.operation`. `hosts`, `methods` and `paths` are HTTP only; paths are matched after normalization. */
+export interface AuthorizationOperation {
+  /** Matched against the Host (`:authority`) case-insensitively, port included. */
+  hosts?: string[];
+  notHosts?: string[];
+  ports?: number[];
+  notPorts?: number[];
+  methods?: string[];
+  notMethods?: string[];
+  /** Also `{*}` (one segment) and `{**}` (the rest) templates. */
+  paths?: string[];
+  notPaths?: string[];
+}
+
+/** A `when` condition, its key split into the attribute and its bracketed names. */
+export interface AuthorizationCondition {
+  /** `source.ip`, `request.headers`, `request.auth.claims`, `experimental.envoy.filters.<f>`... */
+  key: string;
+  /** `request.headers[X-Token]` -> `['x-token']`; `request.auth.claims[a][b]` -> `['a', 'b']`. */
+  names?: string[];
+  values?: string[];
+  notValues?: string[];
 }

@@ -5,7 +5,7 @@ import { ConfigSnapshot } from './snapshot.js';
 import { httpListener, proxyConfig } from './test-config.js';
 
 test("defaults are Istio's well-known ports", () => {
-  assert.deepEqual(DEFAULT_BOOTSTRAP.ports, { outbound: 15001, inbound: 15006, admin: 15000, health: 15021 });
+  assert.deepEqual(DEFAULT_BOOTSTRAP.ports, { outbound: 15001, inbound: 15006, admin: 15000, health: 15021, prometheus: 15090, status: 15020 });
   assert.equal(DEFAULT_BOOTSTRAP.maxHeaderBytes, 60 * 1024);
 });
 

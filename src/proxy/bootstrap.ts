@@ -16,11 +16,28 @@ export interface Bootstrap {
   bindAddress: string;
   /** Admin stays on loopback, as Envoy's admin in Istio. */
   adminAddress: string;
-  ports: { outbound: number; inbound: number; admin: number; health: number };
+  /**
+   * `prometheus` (15090) serves the proxy's metrics, `status` (15020) the same merged with the
+   * app's (pilot-agent's port in Istio); absent: not served.
+   */
+  ports: { outbound: number; inbound: number; admin: number; health: number; prometheus?: number; status?: number };
+  /** Where the app serves Prometheus metrics (the pod's prometheus.io/port and /path), merged on the status port. */
+  appMetrics?: { port: number; path: string };
   /** Listener port -> bound port (`80=8080`): a gateway's port 80 served on 8080 without root. */
   portMap: Map<number, number>;
-  /** Bound port -> workload port for the inbound side (`19080=9080`), until original-destination capture exists. */
+  /** Bound port -> workload port for the inbound side (`19080=9080`), where there is no iptables capture. */
   inboundPortMap: Map<number, number>;
+  /**
+   * Istio's INTERCEPTION_MODE. REDIRECT: iptables sends the pod's traffic to the capture ports and
+   * each connection is served by its original destination (listeners/capture.ts). NONE: 15001 is
+   * an HTTP proxy for apps with HTTP_PROXY, and inbound uses port maps.
+   */
+  interceptionMode: 'NONE' | 'REDIRECT';
+  /**
+   * Where the app listens, when not on the pod address (the local runtime's plain network mode:
+   * the sidecar holds the pod address's ports): inbound clusters' endpoints are sent here.
+   */
+  appAddress: string | undefined;
   /** How long SIGTERM waits for in-flight requests (Istio's terminationDrainDuration, 5s). */
   drainTimeoutMs: number;
   /** A request's headers must arrive within this; slow clients get 408. */
@@ -35,9 +52,11 @@ export const DEFAULT_BOOTSTRAP: Bootstrap = {
   role: undefined,
   bindAddress: '0.0.0.0',
   adminAddress: '127.0.0.1',
-  ports: { outbound: 15001, inbound: 15006, admin: 15000, health: 15021 },
+  ports: { outbound: 15001, inbound: 15006, admin: 15000, health: 15021, prometheus: 15090, status: 15020 },
   portMap: new Map(),
   inboundPortMap: new Map(),
+  interceptionMode: 'NONE',
+  appAddress: undefined,
   drainTimeoutMs: 5000,
   headersTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
@@ -52,9 +71,12 @@ const bootstrapFile = shape.obj({
   role: shape.opt(shape.oneOf(['sidecar', 'ingress-gateway', 'egress-gateway'])),
   bindAddress: shape.opt(shape.str()),
   adminAddress: shape.opt(shape.str()),
-  ports: shape.opt(shape.obj({ outbound: shape.opt(port), inbound: shape.opt(port), admin: shape.opt(port), health: shape.opt(port) }, { strict: true })),
+  ports: shape.opt(shape.obj({ outbound: shape.opt(port), inbound: shape.opt(port), admin: shape.opt(port), health: shape.opt(port), prometheus: shape.opt(port), status: shape.opt(port) }, { strict: true })),
+  appMetrics: shape.opt(shape.obj({ port, path: shape.opt(shape.str({ pattern: /^\//, message: 'must start with /' })) }, { strict: true })),
   portMap: shape.opt(portKeyMap),
   inboundPortMap: shape.opt(portKeyMap),
+  interceptionMode: shape.opt(shape.oneOf(['NONE', 'REDIRECT'])),
+  appAddress: shape.opt(shape.str()),
   drainTimeoutMs: shape.opt(shape.num({ int: true, min: 0 })),
   headersTimeoutMs: shape.opt(shape.num({ int: true, min: 1 })),
   idleTimeoutMs: shape.opt(shape.num({ int: true, min: 1 })),
@@ -69,6 +91,9 @@ interface BootstrapFile {
   ports?: Partial<Bootstrap['ports']>;
   portMap?: Record<string, number>;
   inboundPortMap?: Record<string, number>;
+  appMetrics?: { port: number; path?: string };
+  interceptionMode?: Bootstrap['interceptionMode'];
+  appAddress?: string;
   drainTimeoutMs?: number;
   headersTimeoutMs?: number;
   idleTimeoutMs?: number;
@@ -87,6 +112,9 @@ export function parseBootstrap(value: unknown, base: Bootstrap = DEFAULT_BOOTSTR
     ports: { ...base.ports, ...b.ports },
     portMap: b.portMap ? numberMap(b.portMap) : base.portMap,
     inboundPortMap: b.inboundPortMap ? numberMap(b.inboundPortMap) : base.inboundPortMap,
+    ...(b.appMetrics ? { appMetrics: { port: b.appMetrics.port, path: b.appMetrics.path ?? '/metrics' } } : base.appMetrics ? { appMetrics: base.appMetrics } : {}),
+    interceptionMode: b.interceptionMode ?? base.interceptionMode,
+    appAddress: b.appAddress ?? base.appAddress,
     drainTimeoutMs: b.drainTimeoutMs ?? base.drainTimeoutMs,
     headersTimeoutMs: b.headersTimeoutMs ?? base.headersTimeoutMs,
     idleTimeoutMs: b.idleTimeoutMs ?? base.idleTimeoutMs,
@@ -117,8 +145,13 @@ export function portSpecs(bootstrap: Bootstrap, snapshot: ConfigSnapshot): PortS
   const address = bootstrap.bindAddress;
   const specs: PortSpec[] = [];
   if (role === 'sidecar') {
-    specs.push({ key: 'outbound', address, port: bootstrap.ports.outbound, binding: { kind: 'outbound' } });
-    specs.push({ key: 'inbound', address, port: bootstrap.ports.inbound, binding: { kind: 'inbound', destinationPort: undefined } });
+    // iptables REDIRECT sends outbound connections to 127.0.0.1 and inbound ones to the pod IP:
+    // in the pod's own namespace the capture ports listen on every address.
+    const redirect = bootstrap.interceptionMode === 'REDIRECT';
+    const capture = redirect ? { capture: true } : {};
+    const captureAddress = redirect ? '0.0.0.0' : address;
+    specs.push({ key: 'outbound', address: captureAddress, port: bootstrap.ports.outbound, binding: { kind: 'outbound', ...capture } });
+    specs.push({ key: 'inbound', address: captureAddress, port: bootstrap.ports.inbound, binding: { kind: 'inbound', destinationPort: undefined, ...capture } });
     for (const [bound, workload] of bootstrap.inboundPortMap) {
       specs.push({ key: `inbound-map:${bound}`, address, port: bound, binding: { kind: 'inbound', destinationPort: workload } });
     }
@@ -130,4 +163,11 @@ export function portSpecs(bootstrap: Bootstrap, snapshot: ConfigSnapshot): PortS
     specs.push({ key: `gateway:${p}`, address, port: bootstrap.portMap.get(p) ?? p, binding: { kind: 'gateway', port: p } });
   }
   return specs;
+}
+
+/** Inbound clusters (`inbound|<port>||`) sent to the app's own address when the bootstrap names one. */
+export function withAppAddress<A extends { cluster: string; endpoints: readonly { address: string }[] }>(bootstrap: Bootstrap, assignments: readonly A[]): A[] {
+  const app = bootstrap.appAddress;
+  if (app === undefined) return [...assignments];
+  return assignments.map((a) => (a.cluster.startsWith('inbound|') ? { ...a, endpoints: a.endpoints.map((e) => ({ ...e, address: app })) } : a));
 }

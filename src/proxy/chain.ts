@@ -10,14 +10,16 @@ import { normalizePathStep, virtualHostStep, routeStep, faultStep, corsStep, act
 import { requestHeadersStep, forwardStep } from './http/forward.js';
 import { tunnelStep } from './http/upgrade.js';
 import { opaqueDestinationStep } from './http/opaque.js';
+import { jwtAuthnStep } from './jwt/step.js';
+import { authzStep } from './http/authz-step.js';
 
 export type Step = (ex: Exchange) => void | Promise<void>;
 
 /** Everything before the terminal step, shared by plain requests and Upgrade (WebSocket) requests. */
 const ROUTING: readonly Step[] = [
   normalizePathStep, //  first: authz, routing and the upstream must all see the same path (CVE-2021-31920)
-  // jwtAuthnStep,     //  (security issue) before routing: claim matches in routes read its result
-  // authzStep,        //  (security issue) deny before any fault delay or upstream work is spent
+  jwtAuthnStep, //       before routing: claim matches in routes read its result; no filter, no cost
+  authzStep, //          after authn (it reads the JWT), before routing: deny before any fault delay or upstream work
   virtualHostStep, //    the Host picks the virtual host; none is 404 NR; Gateway httpsRedirect here
   routeStep, //          first matching route wins; none is 404 NR
   faultStep, //          Envoy's fault filter precedes the router: an aborted request never goes upstream

@@ -226,6 +226,30 @@ const route = obj({
   cors: opt(cors),
 });
 
+/** AuthorizationPolicies as the authz stage reads them (HTTP filter `authz`, TCP `authz`). */
+const authzValues = opt(strings);
+const authzPolicies = array(
+  obj({
+    name: str(),
+    action: oneOf(['ALLOW', 'DENY', 'AUDIT', 'CUSTOM']),
+    provider: opt(str()),
+    rules: array(
+      obj({
+        index: num({ int: true, min: 0 }),
+        from: array(obj(Object.fromEntries(['principals', 'requestPrincipals', 'namespaces', 'serviceAccounts', 'trustDomains', 'ipBlocks', 'remoteIpBlocks'].flatMap((f) => [[f, authzValues], [`not${f[0]!.toUpperCase()}${f.slice(1)}`, authzValues]])))),
+        to: array(obj({ hosts: authzValues, notHosts: authzValues, ports: opt(array(port)), notPorts: opt(array(port)), methods: authzValues, notMethods: authzValues, paths: authzValues, notPaths: authzValues })),
+        when: array(obj({ key: str(), names: authzValues, values: authzValues, notValues: authzValues })),
+      }),
+    ),
+  }),
+);
+
+/** An HTTP filter; `authz` is checked in full, other kinds by their own stages. */
+const httpFilter = check((v, path, issues) => {
+  obj({ kind: str() }).run(v, path, issues);
+  if (isObject(v) && v.kind === 'authz') obj({ policies: authzPolicies }).run(v, path, issues);
+});
+
 const filterChain = obj({
   name: str(),
   match: obj({
@@ -244,8 +268,8 @@ const filterChain = obj({
     }),
   ),
   protocol: oneOf(['http', 'tcp']),
-  http: opt(obj({ routeConfig: str(), filters: array(obj({ kind: str() })), httpsRedirect: opt(bool), statPrefix: str() })),
-  tcp: opt(obj({ clusters: array(weightedCluster, { min: 1 }), statPrefix: str(), idleTimeoutMs: opt(ms), authz: opt(array(unknownValue)) })),
+  http: opt(obj({ routeConfig: str(), filters: array(httpFilter), httpsRedirect: opt(bool), statPrefix: str() })),
+  tcp: opt(obj({ clusters: array(weightedCluster, { min: 1 }), statPrefix: str(), idleTimeoutMs: opt(ms), authz: opt(authzPolicies) })),
 });
 
 const proxyConfig = obj({

@@ -90,3 +90,10 @@ export class NotImplementedError extends ProxyError {
     super(501, 'DPE', 'Not Implemented', details);
   }
 }
+
+/** An AuthorizationPolicy denied the request: Envoy RBAC's 403, no response flag, the policy in the details. */
+export class AuthzDeniedError extends ProxyError {
+  constructor(policy: string) {
+    super(403, '', 'RBAC: access denied', `rbac_access_denied_matched_policy[${policy}]`);
+  }
+}

@@ -4,6 +4,9 @@
  * imports it. Publishing costs nothing while nobody listens, and events are built only then.
  */
 import diagnostics from 'node:diagnostics_channel';
+import type { ProxyConfig } from '../proxy-config/index.js';
+import type { PeerMetadata } from './http/peer-metadata.js';
+import type { RequestTrace } from './tracing/request.js';
 
 /** One HTTP request, published when its response ends (or the client goes away). */
 export interface RequestEvent {
@@ -38,6 +41,24 @@ export interface RequestEvent {
   downstreamRemoteAddress: string;
   downstreamLocalAddress: string;
   requestedServerName: string;
+  /** Which proxy published it (its services object): tests run several proxies in one process. */
+  origin: object;
+  /** The config the request was served with: the node's identity, clusters' services. */
+  config: ProxyConfig;
+  /** The client speaks gRPC (content-type application/grpc...). */
+  grpc: boolean;
+  /** grpc-status of the response (headers or trailers); '' when none. */
+  grpcStatus: string;
+  /** Server side: the client's workload from the metadata exchange. */
+  downstreamPeer: PeerMetadata | undefined;
+  /** Client side: the server's workload from the metadata exchange. */
+  upstreamPeer: PeerMetadata | undefined;
+  /** The verified client certificate's principal (`cluster.local/ns/x/sa/y`) when mTLS was terminated here. */
+  peerPrincipal: string | undefined;
+  /** The endpoint the upstream side used (the config's Endpoint: labels, workload, tlsMode), if any. */
+  upstreamEndpoint: unknown;
+  /** This proxy's span when the request was sampled for tracing. */
+  trace?: RequestTrace | undefined;
 }
 
 /** One TCP-proxied connection, published when it closes. */
@@ -54,6 +75,28 @@ export interface ConnectionEvent {
   bytesSent: number;
   downstreamRemoteAddress: string;
   requestedServerName: string;
+  downstreamLocalAddress: string;
+  origin: object;
+  config: ProxyConfig;
+  peerPrincipal: string | undefined;
+  upstreamEndpoint: unknown;
+  /** The `ConnectionOpenEvent` published when it was established, if one was. */
+  opened: ConnectionOpenEvent | undefined;
+}
+
+/**
+ * A TCP-proxied connection, established (published once bytes can flow): metrics count it open
+ * then, and read its byte counters while it lasts, so a long-lived connection shows at every scrape.
+ */
+export interface ConnectionOpenEvent {
+  origin: object;
+  config: ProxyConfig;
+  direction: 'outbound' | 'inbound' | 'gateway';
+  cluster: string;
+  peerPrincipal: string | undefined;
+  upstreamEndpoint: unknown;
+  /** Bytes so far from the client and to it. */
+  bytes(): { bytesReceived: number; bytesSent: number };
 }
 
 /** A config was applied or rejected (the future ACK / NACK). */
@@ -65,4 +108,5 @@ export interface ConfigEvent {
 
 export const requestChannel = diagnostics.channel('weft:proxy:request');
 export const connectionChannel = diagnostics.channel('weft:proxy:connection');
+export const connectionOpenChannel = diagnostics.channel('weft:proxy:connection-open');
 export const configChannel = diagnostics.channel('weft:proxy:config');

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { checkProxyConfig } from './config-check.js';
 import { ConfigSnapshot } from './snapshot.js';
-import { portSpecs, type Bootstrap } from './bootstrap.js';
+import { portSpecs, withAppAddress, type Bootstrap } from './bootstrap.js';
 import { BoundPorts } from './listeners/ports.js';
 import { acceptConnection, handleConnect, type AcceptDeps } from './listeners/accept.js';
 import { HttpCodecs } from './http/server.js';
@@ -22,6 +22,9 @@ import { Stats } from './stats.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { realSleep, type ProxyServices } from './services.js';
 import type { UpstreamPort } from './upstream-port.js';
+import { Telemetry } from './telemetry/recorder.js';
+import { startMergedMetricsServer, startPrometheusServer } from './telemetry/server.js';
+import { Tracer } from './tracing/tracer.js';
 
 export interface ProxyOptions {
   bootstrap: Bootstrap;
@@ -33,6 +36,12 @@ export interface ProxyOptions {
   onQuit?: () => void;
   /** Where pushed config comes from (the discovery client's status), shown by the admin port. */
   discovery?: () => unknown;
+  /** false: no metrics or access logs (the bench's telemetry-off case). */
+  telemetry?: boolean;
+  /** Where access log lines go instead of meshConfig.accessLogFile (tests). */
+  accessLogSink?: (line: string) => void;
+  /** Weft's version, istio_build's `tag`. */
+  version?: string;
 }
 
 export type ApplyResult = { accepted: true; version: string; warnings: string[] } | { accepted: false; version: string; errors: string[] };
@@ -52,6 +61,11 @@ export class Proxy {
   #stopped: Promise<void> | undefined;
   readonly #onQuit: (() => void) | undefined;
   readonly #discovery: (() => unknown) | undefined;
+  /** Istio's metrics and access logs, fed by the proxy's events; undefined when turned off. */
+  readonly telemetry: Telemetry | undefined;
+  /** Spans of sampled requests and connections, sent to meshConfig's Zipkin address; undefined with telemetry off. */
+  readonly tracer: Tracer | undefined;
+  #metricsServers: http.Server[] = [];
 
   constructor(opts: ProxyOptions) {
     this.#bootstrap = opts.bootstrap;
@@ -66,6 +80,8 @@ export class Proxy {
       newRequestId: randomUUID,
       state: { draining: false },
     };
+    this.telemetry = opts.telemetry === false ? undefined : new Telemetry({ origin: this.services, log: this.services.log, ...(opts.accessLogSink ? { accessLogSink: opts.accessLogSink } : {}), ...(opts.version ? { version: opts.version } : {}) });
+    this.tracer = opts.telemetry === false ? undefined : new Tracer({ origin: this.services, stats: this.services.stats, log: this.services.log });
     const handlerContext = { services: this.services, current: () => this.#snapshot };
     this.#codecs = new HttpCodecs(handlerContext, opts.bootstrap, (conn, req, socket, head) => handleConnect(this.#deps, conn, req, socket, head));
     this.#deps = { services: this.services, codecs: this.#codecs, current: () => this.#snapshot, inspectTimeoutMs: opts.bootstrap.headersTimeoutMs };
@@ -92,11 +108,41 @@ export class Proxy {
       startedAt: this.#startedAt,
       quit: () => void this.drain().then(() => this.#onQuit?.()),
       ...(this.#discovery ? { discovery: this.#discovery } : {}),
+      ...(this.telemetry ? { prometheus: () => this.telemetry?.metrics.prometheus() ?? '' } : {}),
     };
     const b = this.#bootstrap;
     this.#admin = await startAdminServer(view, b.adminAddress, b.ports.admin);
     this.#health = await startHealthServer(view, b.bindAddress, b.ports.health);
+    await this.#startMetricsPorts();
   }
+
+  /**
+   * 15090 and 15020. A port that cannot be bound is logged and left out: metrics are not worth
+   * refusing traffic for (two proxies sharing a host would otherwise fight over 15090).
+   */
+  async #startMetricsPorts(): Promise<void> {
+    const telemetry = this.telemetry;
+    if (!telemetry) return;
+    const b = this.#bootstrap;
+    const source = telemetry.metrics;
+    const app = b.appMetrics ? { address: appHost(b), port: b.appMetrics.port, path: b.appMetrics.path } : undefined;
+    const wanted: [string, number | undefined, () => Promise<http.Server>][] = [
+      ['prometheus', b.ports.prometheus, () => startPrometheusServer(source, b.bindAddress, b.ports.prometheus ?? 0)],
+      ['status', b.ports.status, () => startMergedMetricsServer(source, app, b.bindAddress, b.ports.status ?? 0, (error) => this.services.log.warn('app metrics not merged', { error }))],
+    ];
+    for (const [name, port, start] of wanted) {
+      if (port === undefined) continue;
+      try {
+        const server = await start();
+        this.#metricsServers.push(server);
+        this.#metricsPorts[name] = boundPort(server);
+      } catch (err) {
+        this.services.log.warn(`${name} metrics port not served`, { port, error: (err as Error).message });
+      }
+    }
+  }
+
+  readonly #metricsPorts: Record<string, number> = {};
 
   get state(): 'PRE_INITIALIZING' | 'LIVE' | 'DRAINING' {
     if (this.services.state.draining) return 'DRAINING';
@@ -112,7 +158,7 @@ export class Proxy {
     const out: Record<string, number> = {};
     if (this.#admin?.listening) out.admin = boundPort(this.#admin);
     if (this.#health?.listening) out.health = boundPort(this.#health);
-    return { ...out, ...this.#ports.ports() };
+    return { ...out, ...this.#metricsPorts, ...this.#ports.ports() };
   }
 
   /** Applies a config (parsed JSON) whole, or rejects it and keeps the last good one. Serialized. */
@@ -142,7 +188,7 @@ export class Proxy {
       return reject([(err as Error).message]);
     }
     try {
-      this.services.upstreams.apply(check.config.clusters, check.config.endpoints, check.config.secrets);
+      this.services.upstreams.apply(check.config.clusters, withAppAddress(this.#bootstrap, check.config.endpoints), check.config.secrets);
     } catch (err) {
       ports.abort();
       return reject([`upstreams: ${(err as Error).message}`]);
@@ -179,10 +225,19 @@ export class Proxy {
     this.#ports.destroyConnections();
     this.#codecs.close();
     await this.services.upstreams.close();
-    const closing = [this.#admin, this.#health].map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : undefined));
+    this.telemetry?.close();
+    await this.tracer?.close();
+    const closing = [this.#admin, this.#health, ...this.#metricsServers].map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : undefined));
     this.#admin?.closeAllConnections();
     this.#health?.closeAllConnections();
+    for (const s of this.#metricsServers) s.closeAllConnections();
     await Promise.all(closing);
     this.services.log.info('drained', { forciblyClosed: left });
   }
+}
+
+/** Where the app listens for the metrics scrape: its own address when the bootstrap names one, else the pod's. */
+function appHost(b: Bootstrap): string {
+  const host = b.appAddress ?? b.bindAddress;
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }

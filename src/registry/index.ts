@@ -1,6 +1,6 @@
 /** The service registry's public surface: services, endpoints and workload instances derived from resources. */
 export { buildRegistry, type Registry, type ServiceTarget } from './registry.js';
-export { instancesFromDeployments, isGateway, type InstanceOptions } from './instances.js';
+export { instancesFromDeployments, instancesFromPods, workloadInstances, injectionRevision, isGateway, type InstanceOptions } from './instances.js';
 export { defaultMeshOptions, meshOptionsFrom } from './mesh-options.js';
 export { kubePortProtocol, parseProtocol, isHttp, isTls, upstreamProtocol } from './protocol.js';
 export { parseExportTo, isVisibleTo, exportToAnnotation, EXPORT_TO_ANNOTATION } from './visibility.js';

@@ -5,6 +5,7 @@
  */
 import type { AnyResource, ResourceOf } from '../resources/index.js';
 import type { MeshOptions } from './types.js';
+import { meshTracing } from './mesh-tracing.js';
 
 export function defaultMeshOptions(): MeshOptions {
   return {
@@ -26,16 +27,29 @@ export function defaultMeshOptions(): MeshOptions {
 
 type MeshConfig = NonNullable<ResourceOf<'IstioOperator'>['spec']['meshConfig']>;
 
-/** The options for a mesh installed by the first IstioOperator in `resources` (defaults when none). */
-export function meshOptionsFrom(resources: readonly AnyResource[]): MeshOptions {
-  const operator = resources.find((r): r is ResourceOf<'IstioOperator'> => r.kind === 'IstioOperator');
+/**
+ * The options for a mesh installed by an IstioOperator in `resources` (defaults when none): the
+ * one of `revision` when given (a control plane reads its own revision's installed state,
+ * `installed-state*` preferred; `default` and '' are the default revision), else the first.
+ */
+export function meshOptionsFrom(resources: readonly AnyResource[], revision?: string): MeshOptions {
+  const operators = resources.filter((r): r is ResourceOf<'IstioOperator'> => r.kind === 'IstioOperator');
+  const operator = revision === undefined ? operators[0] : operatorOfRevision(operators, revision);
   const mesh = defaultMeshOptions();
-  if (!operator) return mesh;
-  const fromValues = (operator.spec.values?.meshConfig ?? undefined) as MeshConfig | undefined;
-  for (const mc of [fromValues, operator.spec.meshConfig ?? undefined]) if (mc) apply(mesh, mc);
-  const sampling = operator.spec.values?.pilot?.traceSampling;
-  if (typeof sampling === 'number') mesh.tracing = { ...mesh.tracing, samplingPercent: sampling };
+  const fromValues = (operator?.spec.values?.meshConfig ?? undefined) as MeshConfig | undefined;
+  const meshConfigs = [fromValues, operator?.spec.meshConfig ?? undefined].filter((mc): mc is MeshConfig => mc !== undefined && mc !== null);
+  for (const mc of meshConfigs) apply(mesh, mc);
+  // A mesh-wide Telemetry resource configures tracing with or without an IstioOperator.
+  const tracing = meshTracing(meshConfigs, operator?.spec.values?.pilot?.traceSampling, resources, mesh.rootNamespace);
+  if (tracing) mesh.tracing = tracing;
+  else delete mesh.tracing;
   return mesh;
+}
+
+function operatorOfRevision(operators: readonly ResourceOf<'IstioOperator'>[], revision: string): ResourceOf<'IstioOperator'> | undefined {
+  const wanted = revision === 'default' ? '' : revision;
+  const ofRevision = operators.filter((o) => (o.spec.revision === 'default' ? '' : o.spec.revision ?? '') === wanted);
+  return ofRevision.find((o) => o.metadata.name.startsWith('installed-state')) ?? ofRevision[0];
 }
 
 function apply(mesh: MeshOptions, mc: MeshConfig): void {
@@ -48,8 +62,7 @@ function apply(mesh: MeshOptions, mc: MeshConfig): void {
   if (mc.connectTimeout !== undefined) mesh.connectTimeoutMs = mc.connectTimeout;
   const normalization = mc.pathNormalization?.normalization;
   if (normalization) mesh.pathNormalization = normalization === 'DEFAULT' ? 'BASE' : normalization;
-  if (mc.accessLogFile) mesh.accessLog = { encoding: mc.accessLogEncoding ?? 'TEXT', ...(mc.accessLogFormat ? { format: mc.accessLogFormat } : {}) };
-  if (mc.enableTracing === false) delete mesh.tracing;
+  if (mc.accessLogFile) mesh.accessLog = { encoding: mc.accessLogEncoding ?? 'TEXT', file: mc.accessLogFile, ...(mc.accessLogFormat ? { format: mc.accessLogFormat } : {}) };
   const retry = mc.defaultHttpRetryPolicy;
   if (retry) {
     mesh.defaultHttpRetryPolicy = {

@@ -45,19 +45,29 @@ export function buildRegistry(resources: readonly AnyResource[], instances: read
   const written = new Set(kube.map((s) => s.spec.clusterIP).filter((ip): ip is string => !!ip && ip !== 'None'));
   const vips = allocateVips(kube.filter((s) => !s.spec.clusterIP).map((s) => `${s.metadata.namespace}/${s.metadata.name}`), SERVICE_CIDR, written);
 
+  // Endpoints are the ready instances only, as Kubernetes' endpoints controller lists them; a
+  // proxy's own service targets come from every running instance (see WorkloadInstance.ready).
+  const serving = instances.filter((i) => i.ready);
+  const unready = instances.length !== serving.length;
   const services: Service[] = [];
   const endpointsByKey = new Map<string, Map<number, ServiceEndpoint[]>>();
+  const targetEndpointsByKey = new Map<string, Map<number, ServiceEndpoint[]>>();
+  const addEndpoints = (service: Service, of: (from: readonly WorkloadInstance[]) => Map<number, ServiceEndpoint[]>) => {
+    const ready = of(serving);
+    endpointsByKey.set(key(service), ready);
+    targetEndpointsByKey.set(key(service), unready ? of(instances) : ready);
+  };
   for (const svc of kube) {
     const vip = svc.spec.clusterIP || vips.get(`${svc.metadata.namespace}/${svc.metadata.name}`);
     const service = serviceFromKube(svc, vip, mesh);
     services.push(service);
-    endpointsByKey.set(key(service), kubeEndpoints(svc, service, instances, workloadEntries));
+    addEndpoints(service, (from) => kubeEndpoints(svc, service, from, workloadEntries));
   }
   const seServices: Service[] = [];
   for (const se of entries) {
     for (const service of servicesFromEntry(se, mesh)) {
       seServices.push(service);
-      endpointsByKey.set(key(service), entryEndpoints(se, service, instances, workloadEntries));
+      addEndpoints(service, (from) => entryEndpoints(se, service, from, workloadEntries));
     }
   }
   const auto = allocateVips(seServices.filter((s) => s.addresses.length === 0 && !s.hostname.startsWith('*')).map(key), AUTO_ALLOCATE_CIDR);
@@ -80,7 +90,7 @@ export function buildRegistry(resources: readonly AnyResource[], instances: read
 
   const targetsByInstance = new Map<string, ServiceTarget[]>();
   for (const s of services) {
-    const eps = endpointsByKey.get(key(s));
+    const eps = targetEndpointsByKey.get(key(s));
     for (const port of s.ports) {
       for (const ep of eps?.get(port.port) ?? []) {
         if (!ep.workload) continue;

@@ -22,6 +22,12 @@ export interface WorkloadInstance {
   hasSidecar: boolean;
   /** The owning workload (Deployment) name, for metrics and the proxy's identity. */
   workload: string;
+  /**
+   * Ready and not terminating: only such instances are endpoints of services. An unready pod's
+   * own proxy still gets its inbound config from it (Istio builds a proxy's service targets from
+   * its pod whatever its readiness), so a terminating pod keeps serving what still reaches it.
+   */
+  ready: boolean;
 }
 
 export interface ContainerPort {
@@ -108,7 +114,7 @@ export interface MeshOptions {
   /** meshConfig.defaultHttpRetryPolicy; absent: Istio's built-in default. */
   defaultHttpRetryPolicy?: { attempts?: number; perTryTimeoutMs?: number; retryOn?: string; retryRemoteLocalities?: boolean; backoffMs?: number };
   pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
-  accessLog?: { encoding: 'TEXT' | 'JSON'; format?: string };
+  accessLog?: { encoding: 'TEXT' | 'JSON'; format?: string; file?: string };
   tracing?: { samplingPercent: number; zipkinAddress?: string };
   defaultServiceExportTo: string[];
   defaultVirtualServiceExportTo: string[];

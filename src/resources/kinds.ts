@@ -15,6 +15,7 @@ import { namespaceKind, type NamespaceSpec } from './kube/namespace.js';
 import { serviceAccountKind, type ServiceAccountSpec } from './kube/service-account.js';
 import { serviceKind, type ServiceSpec } from './kube/service.js';
 import { deploymentKind, type DeploymentSpec } from './kube/deployment.js';
+import { podKind, type PodSpec } from './kube/pod.js';
 
 /** The typed spec of every kind, by kind name. */
 export interface KindSpecs {
@@ -33,6 +34,7 @@ export interface KindSpecs {
   ServiceAccount: ServiceAccountSpec;
   Service: ServiceSpec;
   Deployment: DeploymentSpec;
+  Pod: PodSpec;
 }
 
 export type KindName = keyof KindSpecs;
@@ -57,6 +59,7 @@ export const KINDS: readonly KindDefinition[] = [
   serviceAccountKind,
   serviceKind,
   deploymentKind,
+  podKind,
 ] as KindDefinition[];
 
 const byApiVersionKind = new Map<string, KindDefinition>();

@@ -22,6 +22,8 @@ export interface SourceText {
 export interface LoadOptions {
   /** Namespace given to namespaced resources that name none (kubectl's and istioctl's `default`). */
   defaultNamespace?: string;
+  /** Name given to resources that name none (istioctl reads IstioOperator files without one). */
+  defaultName?: string;
   /**
    * A second definition of the same resource: an error for an apply (all-or-nothing), or, for
    * analysis of alternative files (Istio's samples define `reviews` several ways), a warning
@@ -54,7 +56,7 @@ export function loadResources(sources: readonly SourceText[], options: LoadOptio
     }
     for (const doc of parsed.documents) {
       for (const item of expandLists(doc)) {
-        const resource = loadOne(item.source, item.value, defaultNamespace, diagnostics);
+        const resource = loadOne(item.source, item.value, defaultNamespace, diagnostics, options.defaultName);
         if (!resource) continue;
         const key = `${resource.apiVersion.split('/')[0]}|${resource.kind}|${resource.metadata.namespace}|${resource.metadata.name}`.replace(/^v1\|/, '|');
         const first = seen.get(key);
@@ -96,7 +98,7 @@ function expandLists(doc: SourceDocument): { source: SourceRef; value: unknown }
   return [{ source: root, value }];
 }
 
-function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, out: Diagnostic[]): AnyResource | undefined {
+function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, out: Diagnostic[], defaultName = ''): AnyResource | undefined {
   // An empty document (a trailing `---`, or only comments) is skipped, as kubectl does.
   if (value === null || value === undefined) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -125,7 +127,7 @@ function loadOne(source: SourceRef, value: unknown, defaultNamespace: string, ou
 
   const problems: Problem[] = [];
   const meta = parseWith(objectMeta, obj.metadata ?? {}, ['metadata'], problems);
-  const name = typeof meta?.name === 'string' ? meta.name : '';
+  const name = typeof meta?.name === 'string' && meta.name !== '' ? meta.name : defaultName;
   const namespace = def.namespaced ? (typeof meta?.namespace === 'string' && meta.namespace !== '' ? meta.namespace : defaultNamespace) : '';
   if (meta) {
     if (name === '') problems.push({ path: ['metadata', 'name'], message: 'missing required field "name"', missing: true });

@@ -87,7 +87,7 @@ test('a file that does not exist is an error naming it', () => {
 });
 
 test('commands whose part has not landed say so and exit 3', () => {
-  const { code, stderr } = weft('up');
+  const { code, stderr } = weft('dashboard');
   assert.equal(code, 3);
   assert.match(stderr, /not available yet/);
 });

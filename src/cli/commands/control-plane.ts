@@ -10,6 +10,12 @@ interface ControlPlaneFlags {
   bind: string;
   debounce?: string;
   logLevel: string;
+  revision?: string;
+  cacerts?: string;
+  caDir?: string;
+  workloadCertTtl: string;
+  zipkinPort: string;
+  otlpPort: string;
 }
 
 export function registerControlPlane(program: Command): void {
@@ -24,15 +30,22 @@ export function registerControlPlane(program: Command): void {
     .option('--bind <address>', 'address both ports bind', '127.0.0.1')
     .option('--debounce <duration>', 'quiet period before a push (default 100ms)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--revision <revision>', 'this control plane\'s revision: it takes meshConfig from that revision\'s installed IstioOperator (default: the first IstioOperator)')
+    .option('--cacerts <dir>', 'plugged-in CA as Istio\'s cacerts: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem (default: a self-signed root kept in --state-dir)')
+    .option('--ca-dir <dir>', 'where the self-signed root lives (default: --state-dir); control planes of every revision share one root, as Istio\'s istio-ca-secret')
+    .option('--workload-cert-ttl <duration>', 'lifetime of workload certificates; proxies renew at half of it', '24h')
+    .option('--zipkin-port <port>', 'trace store: Zipkin v2 API (span ingestion and queries); 0 picks one, `none` runs no trace store', '9411')
+    .option('--otlp-port <port>', 'trace store: OTLP/HTTP JSON span ingestion (/v1/traces)', '4318')
     .action(async (flags: ControlPlaneFlags) => {
       process.exitCode = await runControlPlane(flags);
     });
   cmd
     .command('token')
-    .description('print the token a proxy with this node id presents (the local runtime mints them the same way)')
-    .argument('<node-id>', 'the proxy node id, e.g. reviews-v1-0.default')
+    .description('print the token a proxy with this node id and service account presents (the local runtime mints them the same way)')
+    .argument('<node-id>', 'the proxy node id, <pod>.<namespace>, e.g. reviews-v1-0.default')
     .option('--state-dir <dir>', 'the control plane\'s state directory')
-    .action(async (nodeId: string, flags: { stateDir?: string }) => {
+    .option('--service-account <name>', 'the pod\'s service account: its certificate identity is spiffe://<trust-domain>/ns/<namespace>/sa/<name>', 'default')
+    .action(async (nodeId: string, flags: { stateDir?: string; serviceAccount: string }) => {
       // The parent command declares --state-dir too and commander hands it the flag; look there as well.
       const stateDir = flags.stateDir ?? (cmd.opts<{ stateDir?: string }>().stateDir);
       if (!stateDir) {
@@ -41,7 +54,7 @@ export function registerControlPlane(program: Command): void {
       }
       const { loadTokenKey, mintToken } = await import('../../control-plane/index.js');
       try {
-        process.stdout.write(`${mintToken(loadTokenKey(resolve(stateDir)), nodeId)}\n`);
+        process.stdout.write(`${mintToken(loadTokenKey(resolve(stateDir)), nodeId, flags.serviceAccount)}\n`);
       } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);
         process.exitCode = 1;
@@ -56,6 +69,7 @@ function collect(value: string, previous: string[]): string[] {
 async function runControlPlane(flags: ControlPlaneFlags): Promise<number> {
   // Loaded here so other commands (the proxy above all) never load the resource model and compiler.
   const cp = await import('../../control-plane/index.js');
+  const telemetry = await import('../../telemetry/index.js');
   const { FileSource } = await import('../../sources/index.js');
   const { parseDurationMs } = await import('../../lib/duration.js');
   const level = (['debug', 'info', 'warn', 'error'].includes(flags.logLevel) ? flags.logLevel : 'info') as 'info';
@@ -65,16 +79,42 @@ async function runControlPlane(flags: ControlPlaneFlags): Promise<number> {
   const port = portFlag(flags.port);
   const monitoring = portFlag(flags.monitoringPort);
   if (port === undefined || monitoring === undefined) return usage('--port and --monitoring-port take a port number (0 picks one)');
+  const traces = flags.zipkinPort === 'none' ? undefined : { zipkin: portFlag(flags.zipkinPort), otlp: portFlag(flags.otlpPort) };
+  if (traces && (traces.zipkin === undefined || traces.otlp === undefined)) return usage('--zipkin-port and --otlp-port take a port number (0 picks one); --zipkin-port none runs no trace store');
+  let traceServer: InstanceType<typeof telemetry.TraceServer> | undefined;
   let controlPlane: InstanceType<typeof cp.ControlPlane>;
   let monitor: Awaited<ReturnType<typeof cp.startMonitoring>>;
   let pushPort: number;
+  let ca: ReturnType<typeof cp.loadSelfSignedCa>;
   try {
     const tokenKey = cp.loadTokenKey(resolve(flags.stateDir));
+    const workloadCertTtlMs = parseDurationMs(flags.workloadCertTtl);
+    if (!(workloadCertTtlMs >= 1000 && workloadCertTtlMs <= cp.MAX_WORKLOAD_CERT_TTL_MS)) {
+      return usage(`--workload-cert-ttl: ${flags.workloadCertTtl} is outside 1s..2160h (Istio's maximum workload certificate lifetime)`);
+    }
+    ca = flags.cacerts !== undefined ? cp.loadPluggedInCa(resolve(flags.cacerts)) : cp.loadSelfSignedCa(resolve(flags.caDir ?? flags.stateDir));
     const source = new FileSource({ paths: flags.config.map((p) => resolve(p)) });
+    if (traces) {
+      // Like the proxy's metrics ports: a trace store that cannot bind is logged and left out, not
+      // worth refusing to serve config for (two control planes on one host share 9411).
+      const server = new telemetry.TraceServer({ address: flags.bind, zipkinPort: traces.zipkin ?? 9411, otlpPort: traces.otlp ?? 4318, log });
+      traceServer = await server.start().then(
+        () => server,
+        async (err: Error) => {
+          await server.close();
+          log.warn('trace store not started', { error: err.message, hint: '--zipkin-port / --otlp-port choose other ports, --zipkin-port none runs none' });
+          return undefined;
+        },
+      );
+    }
     controlPlane = new cp.ControlPlane({
       sources: [source],
       replicaId: flags.replicaId ?? `istiod-${process.pid}`,
+      ...(flags.revision !== undefined ? { revision: flags.revision } : {}),
       tokenKey,
+      ca,
+      workloadCertTtlMs,
+      ...(traces ? { defaultZipkinAddress: zipkinAddress(flags.bind, traces.zipkin || traceServer?.ports.zipkin) } : {}),
       log,
       ...(flags.debounce !== undefined ? { debounceMs: parseDurationMs(flags.debounce) } : {}),
     });
@@ -83,6 +123,7 @@ async function runControlPlane(flags: ControlPlaneFlags): Promise<number> {
     monitor = await cp.startMonitoring(controlPlane, flags.bind, monitoring);
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
+    await traceServer?.close();
     return 1;
   }
   let exiting = false;
@@ -92,14 +133,26 @@ async function runControlPlane(flags: ControlPlaneFlags): Promise<number> {
     log.info('shutting down', { signal });
     monitor.closeAllConnections();
     monitor.close();
+    void traceServer?.close();
     void controlPlane.close().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // One line for supervisors and tests, like the proxy's: the ports actually bound.
-  const ready = { pid: process.pid, replica: controlPlane.replicaId(), ready: controlPlane.ready(), ports: { xds: pushPort, monitoring: cp.monitoringPort(monitor) } };
+  log.info('certificate authority ready', { source: ca.source, root: ca.signingCertificate.subject || '(empty subject)' });
+  const ready = { pid: process.pid, replica: controlPlane.replicaId(), ready: controlPlane.ready(), ports: { xds: pushPort, monitoring: cp.monitoringPort(monitor), ...(traceServer ? traceServer.ports : {}) } };
   process.stdout.write(`weft control-plane ready ${JSON.stringify(ready)}\n`);
   return 0;
+}
+
+/**
+ * The collector address pushed to proxies: the configured port, not whether this replica bound it,
+ * so every replica compiles the same config (port 0, for tests, can only name the bound one).
+ */
+function zipkinAddress(bind: string, port: number | undefined): string | undefined {
+  if (!port) return undefined;
+  const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function portFlag(text: string): number | undefined {

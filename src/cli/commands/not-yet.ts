@@ -6,11 +6,6 @@ import type { Command } from 'commander';
  * missing and exits 3, never pretending to have done the work.
  */
 const PENDING: { name: string; summary: string; waitsFor: string }[] = [
-  { name: 'up', summary: 'start the local mesh', waitsFor: 'the local runtime (issue #6)' },
-  { name: 'down', summary: 'stop the local mesh', waitsFor: 'the local runtime (issue #6)' },
-  { name: 'status', summary: 'show the local mesh', waitsFor: 'the local runtime (issue #6)' },
-  { name: 'install', summary: 'reconcile an IstioOperator spec', waitsFor: 'the local runtime and install (issue #6)' },
-  { name: 'apply', summary: 'apply manifests', waitsFor: 'the local runtime (issue #6)' },
   { name: 'dashboard', summary: 'print the dashboard URL', waitsFor: 'the dashboard (issue #9)' },
 ];
 

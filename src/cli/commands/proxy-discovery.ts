@@ -64,20 +64,48 @@ export async function startDiscovery(proxy: Proxy, flags: DiscoveryFlags, log: L
   const node = readNode(flags.node);
   const token = readFileSync(flags.tokenFile, 'utf8').trim();
   const { DiscoveryClient } = await import('../../distribution/client.js');
-  const client = new DiscoveryClient({
+  const { WorkloadCertificate } = await import('../../proxy/secrets/workload-certificate.js');
+  const { withWorkloadSecrets } = await import('../../proxy/secrets/join.js');
+  // Pushed configs and certificate rotations are applied through one queue, so a rotation re-applies
+  // the config last accepted and never overtakes (or undoes) a push.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(job: () => Promise<T>): Promise<T> => {
+    const next = queue.then(job, job);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  let served: ProxyConfig | undefined;
+  let firstApply = true;
+  const client: DiscoveryClient = new DiscoveryClient({
     servers,
     node,
     token,
     // The proxy binds new ports before committing, so applying is asynchronous; the client ACKs after.
-    apply: async (config: ProxyConfig) => {
-      const result = await proxy.applyConfig(config);
-      return result.accepted ? { ok: true } : { ok: false, error: result.errors.join('; ') };
-    },
+    apply: (config: ProxyConfig) => serial(async () => {
+      // The first config waits briefly for the certificate, so mTLS listeners start with one.
+      if (firstApply) await certificate.ready(initialFetchMs);
+      firstApply = false;
+      const result = await proxy.applyConfig(withWorkloadSecrets(config, certificate.current()));
+      if (result.accepted) served = config;
+      return result.accepted ? { ok: true as const } : { ok: false as const, error: result.errors.join('; ') };
+    }),
     // Quick first retries: a replica that died is usually replaced by another one at once.
     backoff: { initialMs: 250, maxMs: 15_000 },
     keepaliveMs: 10_000,
   });
-  client.on('connected', (replica) => log.info('connected to the control plane', { replica }));
+  const certificate = new WorkloadCertificate({ sign: (csr) => client.requestCertificate(csr), log });
+  certificate.on('rotated', (material) => {
+    void serial(async () => {
+      if (!served) return;
+      const result = await proxy.applyConfig(withWorkloadSecrets(served, material));
+      if (!result.accepted) log.warn('config with the new workload certificate rejected', { errors: result.errors.join('; ') });
+    });
+  });
+  client.on('connected', (replica) => {
+    log.info('connected to the control plane', { replica });
+    certificate.start();
+    certificate.retryNow();
+  });
   client.on('disconnected', (reason, retryInMs) => log.warn('control plane connection lost; serving the last config', { reason, retryInMs, version: client.current()?.version ?? '(none)' }));
   client.on('applied', (version) => log.info('pushed config applied', { version }));
   client.on('rejected', (version, error) => log.warn('pushed config rejected (NACK)', { version, error }));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDurationMs } from '../../lib/duration.js';
+import { repoPath } from '../../lib/repo.js';
 import type { Proxy, Bootstrap, LogLevel } from '../../proxy/index.js';
 import type { DiscoveryClient } from '../../distribution/client.js';
 
@@ -22,8 +23,13 @@ interface ProxyFlags {
   inboundPort?: string;
   adminPort?: string;
   healthPort?: string;
+  prometheusPort?: string;
+  statusPort?: string;
+  appMetricsPort?: string;
+  appMetricsPath?: string;
   portMap?: string;
   inboundPortMap?: string;
+  interceptionMode?: string;
   drainTimeout?: string;
   headersTimeout?: string;
   logLevel: string;
@@ -49,8 +55,13 @@ export function registerProxy(program: Command): void {
     .option('--inbound-port <port>', 'sidecar inbound capture port (default 15006)')
     .option('--admin-port <port>', 'admin port: /config_dump, /stats, /clusters, /ready (default 15000)')
     .option('--health-port <port>', 'health port: /healthz/ready (default 15021)')
+    .option('--prometheus-port <port>', 'the proxy\'s Prometheus metrics at /stats/prometheus (default 15090)')
+    .option('--status-port <port>', 'the proxy\'s metrics merged with the app\'s at /stats/prometheus (default 15020)')
+    .option('--app-metrics-port <port>', 'where the app serves Prometheus metrics (the pod\'s prometheus.io/port), merged on the status port')
+    .option('--app-metrics-path <path>', 'the app\'s metrics path (prometheus.io/path, default /metrics)')
     .option('--port-map <map>', 'listener port -> bound port, e.g. 80=8080,443=8443 (0 picks a free port)')
     .option('--inbound-port-map <map>', 'bound port -> workload port for inbound traffic, e.g. 19080=9080')
+    .option('--interception-mode <mode>', 'REDIRECT: iptables captures the pod\'s traffic, served by original destination (needs the native addon); NONE (default): 15001 is an HTTP proxy')
     .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests (default 5s)')
     .option('--headers-timeout <duration>', 'time allowed for a request\'s headers to arrive (default 10s)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
@@ -70,6 +81,14 @@ async function runProxy(flags: ProxyFlags): Promise<number> {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return 2;
   }
+  if (bootstrap.interceptionMode === 'REDIRECT') {
+    const { originalDestinationProblem } = await import('../../proxy/listeners/original-dst.js');
+    const problem = originalDestinationProblem();
+    if (problem !== undefined) {
+      process.stderr.write(`error: --interception-mode REDIRECT cannot work here: ${problem}\n`);
+      return 2;
+    }
+  }
   const log = createLogger((line) => process.stderr.write(line), (['debug', 'info', 'warn', 'error'].includes(flags.logLevel) ? flags.logLevel : 'info') as LogLevel);
   if (flags.config === undefined && flags.controlPlane === undefined) {
     process.stderr.write('error: give --config FILE, --control-plane HOST:PORT, or both\n');
@@ -78,7 +97,7 @@ async function runProxy(flags: ProxyFlags): Promise<number> {
   let exiting = false;
   let discovery: DiscoveryClient | undefined;
   const proxy: Proxy = new mod.Proxy({
-    bootstrap, upstreams: new Upstreams(), log, onQuit: () => process.exit(0),
+    bootstrap, upstreams: new Upstreams(), log, onQuit: () => process.exit(0), version: weftVersion(),
     ...(flags.controlPlane !== undefined ? { discovery: () => discovery?.status() ?? {} } : {}),
   });
   const file = flags.config !== undefined ? new ConfigFile(resolve(flags.config), (value) => proxy.applyConfig(value), log) : undefined;
@@ -133,10 +152,30 @@ function bootstrapFrom(flags: ProxyFlags, { DEFAULT_BOOTSTRAP, parseBootstrap, p
       inbound: port(flags.inboundPort, 'inbound-port', b.ports.inbound),
       admin: port(flags.adminPort, 'admin-port', b.ports.admin),
       health: port(flags.healthPort, 'health-port', b.ports.health),
+      prometheus: port(flags.prometheusPort, 'prometheus-port', b.ports.prometheus ?? 15090),
+      status: port(flags.statusPort, 'status-port', b.ports.status ?? 15020),
     },
+    ...(flags.appMetricsPort !== undefined
+      ? { appMetrics: { port: port(flags.appMetricsPort, 'app-metrics-port', 0), path: flags.appMetricsPath ?? b.appMetrics?.path ?? '/metrics' } }
+      : b.appMetrics ? { appMetrics: { ...b.appMetrics, ...(flags.appMetricsPath !== undefined ? { path: flags.appMetricsPath } : {}) } } : {}),
     portMap: flags.portMap !== undefined ? parsePortMap(flags.portMap) : b.portMap,
     inboundPortMap: flags.inboundPortMap !== undefined ? parsePortMap(flags.inboundPortMap) : b.inboundPortMap,
+    interceptionMode: interceptionMode(flags.interceptionMode, b.interceptionMode),
     drainTimeoutMs: flags.drainTimeout !== undefined ? parseDurationMs(flags.drainTimeout) : b.drainTimeoutMs,
     headersTimeoutMs: flags.headersTimeout !== undefined ? parseDurationMs(flags.headersTimeout) : b.headersTimeoutMs,
   };
+}
+
+function weftVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+function interceptionMode(text: string | undefined, fallback: Bootstrap['interceptionMode']): Bootstrap['interceptionMode'] {
+  if (text === undefined) return fallback;
+  if (text !== 'NONE' && text !== 'REDIRECT') throw new Error(`--interception-mode: expected REDIRECT or NONE (TPROXY is not supported), got ${JSON.stringify(text)}`);
+  return text;
 }

@@ -16,7 +16,7 @@ import type { RouteContext } from '../routes/http-route.js';
 import { gatewayName, gatewayVirtualHosts, serverHosts, type BoundServer } from '../routes/gateway-routes.js';
 import { tcpRouteClusters, tlsRouteChains } from '../routes/tcp-routes.js';
 import { BLACKHOLE_CLUSTER } from '../clusters/names.js';
-import { httpChain } from './http-chain.js';
+import { httpChain, tcpAuthz, type PolicyTarget } from './http-chain.js';
 
 export interface GatewayConfig {
   listeners: Listener[];
@@ -34,6 +34,7 @@ export function gatewayListeners(scope: ProxyScope, clusters: ClusterSet): Gatew
       byPort.set(server.port.number, list);
     });
   }
+  const target: PolicyTarget = { snapshot: scope.snapshot, namespace: scope.node.namespace, labels: scope.node.labels };
   const listeners: Listener[] = [];
   const routes: RouteConfiguration[] = [];
   for (const [port, servers] of [...byPort.entries()].sort((a, b) => a[0] - b[0])) {
@@ -43,7 +44,7 @@ export function gatewayListeners(scope: ProxyScope, clusters: ClusterSet): Gatew
     if (plain.length > 0) {
       const table = `http.${port}`;
       routes.push({ name: table, virtualHosts: gatewayVirtualHosts(scope, clusters, plain, port, names) });
-      const chain = httpChain(name, table, `outbound_0.0.0.0_${port}`);
+      const chain = httpChain(name, table, `outbound_0.0.0.0_${port}`, target);
       if (plain.every((b) => b.server.tls?.httpsRedirect) && chain.http) chain.http.httpsRedirect = true;
       chains.push({ ...chain, source: sourceOf(plain[0]?.gateway ?? servers[0]!.gateway, `spec.servers[${plain[0]?.index ?? 0}]`) });
     }
@@ -57,7 +58,7 @@ export function gatewayListeners(scope: ProxyScope, clusters: ClusterSet): Gatew
       const vss = scope.snapshot.virtualServices.forGateway(gatewayName(bound.gateway), bound.gateway.metadata.namespace);
       if (tls && isPassthrough(tls)) {
         const within = (s: string) => serverHosts(bound).some((h) => hostCovers(h.host, s) || hostCovers(s, h.host));
-        chains.push(...tlsRouteChains(vss, ctx, `outbound_0.0.0.0_${port}`, within).map((c) => ({ ...c, match: { ...c.match, transportProtocol: 'tls' as const } })));
+        chains.push(...tlsRouteChains(vss, ctx, `outbound_0.0.0.0_${port}`, within).map((c) => ({ ...c, match: { ...c.match, transportProtocol: 'tls' as const }, ...(c.tcp ? { tcp: { ...c.tcp, ...tcpAuthz(target) } } : {}) })));
         continue;
       }
       const downstream = tls ? downstreamTls(tls) : undefined;
@@ -65,11 +66,11 @@ export function gatewayListeners(scope: ProxyScope, clusters: ClusterSet): Gatew
       if (protocol === 'HTTPS') {
         const table = `https.${port}.${bound.server.port.name}.${bound.gateway.metadata.name}.${bound.gateway.metadata.namespace}`;
         routes.push({ name: table, virtualHosts: gatewayVirtualHosts(scope, clusters, [bound], port, names) });
-        chains.push({ ...httpChain(`${name}.${bound.server.port.name}.${bound.gateway.metadata.name}.${bound.gateway.metadata.namespace}`, table, `outbound_0.0.0.0_${port}`), match, ...(downstream ? { tls: downstream } : {}), source });
+        chains.push({ ...httpChain(`${name}.${bound.server.port.name}.${bound.gateway.metadata.name}.${bound.gateway.metadata.namespace}`, table, `outbound_0.0.0.0_${port}`, target), match, ...(downstream ? { tls: downstream } : {}), source });
         continue;
       }
       const routed = tcpRouteClusters(vss, ctx);
-      chains.push({ name, match, ...(downstream ? { tls: downstream } : {}), protocol: 'tcp', tcp: { clusters: routed?.clusters ?? [{ cluster: BLACKHOLE_CLUSTER, weight: 100 }], statPrefix: `outbound_0.0.0.0_${port}` }, source });
+      chains.push({ name, match, ...(downstream ? { tls: downstream } : {}), protocol: 'tcp', tcp: { clusters: routed?.clusters ?? [{ cluster: BLACKHOLE_CLUSTER, weight: 100 }], statPrefix: `outbound_0.0.0.0_${port}`, ...tcpAuthz(target) }, source });
     }
     listeners.push({ name, direction: 'gateway', address: servers[0]?.server.bind ?? '0.0.0.0', port, filterChains: chains });
   }

@@ -12,7 +12,7 @@ import type { ClusterSet } from '../clusters/cluster-set.js';
 import { circuitBreakers, DEFAULT_IDLE_TIMEOUT_MS } from '../clusters/traffic-policy.js';
 import { inboundClusterName, INBOUND_PASSTHROUGH_CLUSTER } from '../clusters/names.js';
 import { peerAuthnPolicy, type MtlsMode } from '../security/peer-authn.js';
-import { httpChain } from './http-chain.js';
+import { httpChain, tcpAuthz, type PolicyTarget } from './http-chain.js';
 
 export const VIRTUAL_INBOUND_PORT = 15006;
 const ISTIO_ALPN = ['istio-peer-exchange', 'istio', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
@@ -26,6 +26,7 @@ export function sidecarInbound(scope: ProxyScope, clusters: ClusterSet): Inbound
   const { snapshot, node, instance } = scope;
   const targets = instance ? uniqueTargets(snapshot.registry.serviceTargets(instance)) : [];
   const policy = peerAuthnPolicy(snapshot.peerAuthentications, snapshot.mesh, node.namespace, node.labels);
+  const target: PolicyTarget = { snapshot, namespace: node.namespace, labels: node.labels };
   const chains: FilterChain[] = [];
   const routes: RouteConfiguration[] = [];
   for (const t of targets) {
@@ -34,8 +35,8 @@ export function sidecarInbound(scope: ProxyScope, clusters: ClusterSet): Inbound
     const cluster = inboundClusterName(t.targetPort);
     const name = `0.0.0.0_${t.targetPort}`;
     const base: FilterChain = http
-      ? httpChain(name, cluster, `inbound_0.0.0.0_${t.targetPort}`)
-      : { name, match: {}, protocol: 'tcp', tcp: { clusters: [{ cluster, weight: 100 }], statPrefix: cluster } };
+      ? httpChain(name, cluster, `inbound_0.0.0.0_${t.targetPort}`, target)
+      : { name, match: {}, protocol: 'tcp', tcp: { clusters: [{ cluster, weight: 100 }], statPrefix: cluster, ...tcpAuthz(target) } };
     chains.push(...withMtls(base, t.targetPort, policy.ports.get(t.targetPort) ?? policy.mode, http));
     if (http) {
       routes.push({
@@ -56,7 +57,7 @@ export function sidecarInbound(scope: ProxyScope, clusters: ClusterSet): Inbound
       address: '0.0.0.0',
       port: VIRTUAL_INBOUND_PORT,
       filterChains: chains,
-      defaultChain: { name: 'virtualInbound', match: {}, protocol: 'tcp', tcp: { clusters: [{ cluster: INBOUND_PASSTHROUGH_CLUSTER, weight: 100 }], statPrefix: INBOUND_PASSTHROUGH_CLUSTER } },
+      defaultChain: { name: 'virtualInbound', match: {}, protocol: 'tcp', tcp: { clusters: [{ cluster: INBOUND_PASSTHROUGH_CLUSTER, weight: 100 }], statPrefix: INBOUND_PASSTHROUGH_CLUSTER, ...tcpAuthz(target) } },
     },
     routes,
   };

@@ -27,7 +27,7 @@ export function sidecarOutboundListeners(scope: ProxyScope, clusters: ClusterSet
     const hasHttp = scope.services.some((s) => s.ports.some((p) => p.port === port && isHttp(p.protocol)) && scope.admitsPort(s, port));
     if (!hasHttp) continue;
     const name = `0.0.0.0_${port}`;
-    listeners.set(name, { name, direction: 'outbound', address: '0.0.0.0', port, filterChains: [httpChain(name, String(port), `outbound_0.0.0.0_${port}`)] });
+    listeners.set(name, { name, direction: 'outbound', address: '0.0.0.0', port, filterChains: [httpChain(name, String(port), `outbound_0.0.0.0_${port}`, undefined)] });
   }
   for (const service of scope.services) {
     for (const port of service.ports) {
@@ -56,7 +56,7 @@ function tcpChains(scope: ProxyScope, clusters: ClusterSet, service: Service, po
   const vss = virtualServicesFor(service, scope.meshVirtualServices);
   const chains: FilterChain[] = [];
   if (port.protocol === 'Unsupported') {
-    chains.push({ ...httpChain(listenerName, String(port.port), `outbound_${listenerName}`), match: { transportProtocol: 'raw_buffer', applicationProtocols: SNIFFED_ALPN } });
+    chains.push({ ...httpChain(listenerName, String(port.port), `outbound_${listenerName}`, undefined), match: { transportProtocol: 'raw_buffer', applicationProtocols: SNIFFED_ALPN } });
   }
   if (isTls(port.protocol)) chains.push(...tlsRouteChains(vss, ctx, `outbound|${port.port}||${service.hostname}`));
   const routed = tcpRouteClusters(vss, ctx);

@@ -22,6 +22,8 @@ export interface AdminView {
   quit(): void;
   /** The control plane connection, when config is pushed rather than read from a file. */
   discovery?(): unknown;
+  /** Istio's metrics in Prometheus text (also on 15090), when telemetry is on. */
+  prometheus?(): string;
 }
 
 export function startAdminServer(view: AdminView, address: string, port: number): Promise<http.Server> {
@@ -60,6 +62,9 @@ function serveAdmin(view: AdminView, req: IncomingMessage, res: ServerResponse):
     case '/stats':
       if (params.get('format') === 'json') return send(res, 200, 'application/json', JSON.stringify(view.stats.json()));
       return send(res, 200, 'text/plain', view.stats.text());
+    case '/stats/prometheus':
+      if (!view.prometheus) return send(res, 404, 'text/plain', 'telemetry is off\n');
+      return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', view.prometheus());
     case '/clusters':
       return send(res, 200, 'application/json', `${JSON.stringify(view.clusters(), null, 2)}\n`);
     case '/ready': {
@@ -73,7 +78,7 @@ function serveAdmin(view: AdminView, req: IncomingMessage, res: ServerResponse):
       send(res, 200, 'text/plain', 'OK\n');
       return view.quit();
     case '/':
-      return send(res, 200, 'text/plain', ['/config_dump', '/discovery', '/stats', '/clusters', '/ready', '/server_info', '/quitquitquit (POST)'].join('\n') + '\n');
+      return send(res, 200, 'text/plain', ['/config_dump', '/discovery', '/stats', '/stats/prometheus', '/clusters', '/ready', '/server_info', '/quitquitquit (POST)'].join('\n') + '\n');
     default:
       return send(res, 404, 'text/plain', 'not found\n');
   }

@@ -14,6 +14,8 @@ import type { ConfigSnapshot } from '../snapshot.js';
 import type { ConnectionContext } from '../listeners/connection.js';
 import type { ProxyServices } from '../services.js';
 import { DownstreamSignal } from './downstream-signal.js';
+import type { PeerMetadata } from './peer-metadata.js';
+import type { SpanContext } from '../tracing/context.js';
 
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
@@ -47,6 +49,8 @@ export class Exchange {
   query: string;
   /** Validated JWT payload, once jwt-authn has run (security issue); read by claim matches. */
   claims: Record<string, unknown> | undefined = undefined;
+  /** `iss/sub` of the verified JWT (Istio's request.auth.principal); audiences and presenter are in `claims`. */
+  requestPrincipal: string | undefined = undefined;
 
   vhost: VirtualHost | undefined = undefined;
   route: Route | undefined = undefined;
@@ -67,6 +71,12 @@ export class Exchange {
   status = 0;
   upstreamStartedAt = 0;
   upstreamServiceTimeMs = -1;
+  /** The endpoint the upstream side used, and the server's workload from the metadata exchange (telemetry). */
+  upstreamEndpoint: unknown = undefined;
+  upstreamPeer: PeerMetadata | undefined = undefined;
+  grpcStatus = '';
+  /** This proxy's span (tracing/request.ts), decided when the request first needs it. */
+  trace: SpanContext | undefined = undefined;
   /** Set once a response (local or upstream) has been started; stops the chain. */
   responded = false;
   /** Aborted when the client goes away: stops the upstream request and any fault delay. */

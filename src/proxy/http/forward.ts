@@ -13,6 +13,8 @@ import { NoRouteError } from '../errors.js';
 import { HOP_BY_HOP, relayResponse } from './respond.js';
 import { readReplayableBody } from './body.js';
 import type { Exchange } from './exchange.js';
+import { peerRequestHeaders } from './peer-exchange.js';
+import { traceUpstreamHeaders } from '../tracing/request.js';
 
 /** Request headers for the upstream: hop-by-hop removed, Envoy's additions, route operations. */
 export function requestHeadersStep(ex: Exchange): void {
@@ -37,6 +39,9 @@ export function requestHeadersStep(ex: Exchange): void {
   }
   if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = ex.scheme;
   if (headers['x-request-id'] === undefined) headers['x-request-id'] = ex.services.newRequestId();
+  traceUpstreamHeaders(ex, headers);
+  forwardClientCert(headers, ex);
+  peerRequestHeaders(ex, headers);
   if (ex.listener.direction === 'gateway') {
     // Gateways are the edge (use_remote_address): the client's address is appended.
     const xff = headers['x-forwarded-for'];
@@ -48,6 +53,25 @@ export function requestHeadersStep(ex: Exchange): void {
     applyRouteHeaderOperations(headers, route.requestHeaders, ex.destination?.requestHeaders, count);
   }
   ex.upstreamHeaders = headers as Record<string, string | string[]>;
+}
+
+/**
+ * `x-forwarded-client-cert` as Istio configures Envoy: sidecar inbound APPEND_FORWARD (this hop's
+ * client certificate appended to what came in), gateways SANITIZE_SET (only this hop's, never the
+ * client's own header), sidecar outbound SANITIZE (never passed on).
+ */
+function forwardClientCert(headers: HeaderMap, ex: Exchange): void {
+  const XFCC = 'x-forwarded-client-cert';
+  const details = ex.conn.clientCertDetails;
+  const direction = ex.listener.direction;
+  if (direction === 'inbound') {
+    if (details === undefined) return;
+    const prior = headers[XFCC];
+    headers[XFCC] = prior === undefined ? details : `${Array.isArray(prior) ? prior.join(',') : prior},${details}`;
+    return;
+  }
+  delete headers[XFCC];
+  if (direction === 'gateway' && details !== undefined) headers[XFCC] = details;
 }
 
 /** Terminal: sends the request upstream and relays the response. */
@@ -79,6 +103,7 @@ export async function forwardStep(ex: Exchange): Promise<void> {
   });
   ex.upstreamServiceTimeMs = up.serviceTimeMs ?? performance.now() - ex.upstreamStartedAt;
   ex.upstreamHost = endpointAddress(up.endpoint);
+  ex.upstreamEndpoint = up.endpoint;
   ex.attempts = up.attempts;
   if (up.flags) for (const f of up.flags) ex.addFlag(f);
   ex.details = 'via_upstream';

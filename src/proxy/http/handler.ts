@@ -15,6 +15,8 @@ import { requestChannel, type RequestEvent } from '../events.js';
 import { Exchange, type DownstreamRequest, type DownstreamResponse } from './exchange.js';
 import { sendLocalReply } from './respond.js';
 import { parseTarget } from './target.js';
+import { downstreamPeer } from './peer-exchange.js';
+import { requestTrace } from '../tracing/request.js';
 
 const UNRESOLVED_LISTENER: Listener = { name: '', direction: 'outbound', address: '', port: 0, filterChains: [] };
 const UNRESOLVED_HCM: HttpConnectionManager = { routeConfig: '', filters: [], statPrefix: '' };
@@ -143,6 +145,15 @@ function record(ex: Exchange, bytesReceived: number, bytesSent: number): void {
     downstreamRemoteAddress: ex.conn.remoteAddress,
     downstreamLocalAddress: ex.conn.localAddress,
     requestedServerName: ex.conn.serverName ?? '',
+    origin: ex.services,
+    config: ex.snapshot.config,
+    grpc: ex.grpc,
+    grpcStatus: ex.grpcStatus,
+    downstreamPeer: downstreamPeer(ex),
+    upstreamPeer: ex.upstreamPeer,
+    peerPrincipal: ex.conn.peerPrincipal,
+    upstreamEndpoint: ex.upstreamEndpoint,
+    trace: requestTrace(ex),
   };
   requestChannel.publish(event);
 }

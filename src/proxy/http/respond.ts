@@ -9,6 +9,7 @@ import { applyRouteHeaderOperations, type HeaderMap } from '../stages/headers.js
 import { httpToGrpcStatus, type LocalReply } from '../rescue.js';
 import type { UpstreamResponse } from '../upstream-port.js';
 import type { Exchange, DownstreamResponse } from './exchange.js';
+import { peerReplyHeaders, peerResponseHeaders } from './peer-exchange.js';
 
 /** Connection-specific headers (RFC 9110 §7.6.1), never forwarded in either direction. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'proxy-authenticate']);
@@ -35,12 +36,14 @@ export function sendLocalReply(ex: Exchange, reply: LocalReply, extraHeaders?: R
     // trailers-only response (the body becomes grpc-message).
     headers['content-type'] = 'application/grpc';
     headers['grpc-status'] = String(reply.grpcStatus ?? httpToGrpcStatus(reply.status));
+    ex.grpcStatus = headers['grpc-status'];
     if (reply.body !== '') headers['grpc-message'] = encodeURIComponent(reply.body);
     status = 200;
     body = '';
   } else if (body !== '') {
     headers['content-type'] ??= 'text/plain';
   }
+  peerReplyHeaders(ex, headers);
   headers['content-length'] = Buffer.byteLength(body);
   if (ex.upgrade) {
     writeRawReply(ex, status, headers, body);
@@ -76,6 +79,9 @@ export function downstreamHeaders(ex: Exchange, up: UpstreamResponse): HeaderMap
     if (v === undefined || HOP_BY_HOP.has(name) || name.charCodeAt(0) === 58 /* ':' */) continue;
     headers[name] = v;
   }
+  peerResponseHeaders(ex, headers);
+  const grpcStatus = src['grpc-status'];
+  if (typeof grpcStatus === 'string') ex.grpcStatus = grpcStatus;
   const route = ex.route;
   if (route && (route.responseHeaders || ex.destination?.responseHeaders)) {
     const count = route.action.kind === 'forward' ? route.action.clusters.length : 1;
@@ -100,6 +106,8 @@ export function relayResponse(ex: Exchange, up: UpstreamResponse): Promise<void>
     up.body.destroy();
     return Promise.resolve();
   }
+  // gRPC's status usually comes in the trailers; telemetry reports it (read before the response ends).
+  if (ex.grpc && up.trailers) up.trailers.then((t) => (ex.grpcStatus = t['grpc-status'] ?? ex.grpcStatus), () => {});
   const body = up.body;
   return new Promise<void>((resolve) => {
     const finish = () => {

@@ -16,8 +16,9 @@ import { authorityPort } from '../http/target.js';
 import { listenerFor, type Binding, type ConnectionContext } from './connection.js';
 import { needsInspection, selectFilterChain } from './filter-chain.js';
 import { inspectConnection, type Inspection } from './inspect.js';
-import { terminateTls } from './tls-terminate.js';
+import { peerIdentity, terminateTls } from './tls-terminate.js';
 import { proxyTcp } from './tcp-proxy.js';
+import { capturedBinding } from './capture.js';
 
 export interface AcceptDeps {
   services: ProxyServices;
@@ -27,8 +28,9 @@ export interface AcceptDeps {
   inspectTimeoutMs: number;
 }
 
-export async function acceptConnection(deps: AcceptDeps, socket: Socket, binding: Binding): Promise<void> {
+export async function acceptConnection(deps: AcceptDeps, socket: Socket, accepted: Binding): Promise<void> {
   socket.on('error', () => socket.destroy());
+  const binding = capturedBinding(socket, accepted);
   const snapshot = deps.current();
   const stats = deps.services.stats;
   if (!snapshot) return void socket.destroy();
@@ -62,7 +64,7 @@ export async function acceptConnection(deps: AcceptDeps, socket: Socket, binding
   }
   if (chain.tls) {
     if (inspection.malformed) return void socket.destroy();
-    const secure = await terminateTls(socket, snapshot, chain.tls, deps.inspectTimeoutMs);
+    const secure = await terminateTls(socket, snapshot, chain.tls, deps.inspectTimeoutMs, inspection.alpn);
     if (!secure) {
       stats.inc('listener.ssl_handshake_error');
       return;
@@ -81,6 +83,12 @@ function serveHttp(deps: AcceptDeps, socket: Socket, conn: ConnectionContext, h2
   else deps.codecs.serveHttp1(socket, conn);
 }
 
+function peerFields(tls: TLSSocket | undefined): Pick<ConnectionContext, 'peerPrincipal' | 'clientCertDetails'> {
+  if (!tls) return { peerPrincipal: undefined, clientCertDetails: undefined };
+  const peer = peerIdentity(tls);
+  return { peerPrincipal: peer.principal, clientCertDetails: peer.clientCertDetails };
+}
+
 function context(socket: Socket, binding: Binding, inspection: Inspection, tls: TLSSocket | undefined): ConnectionContext {
   return {
     binding,
@@ -91,6 +99,7 @@ function context(socket: Socket, binding: Binding, inspection: Inspection, tls: 
     remoteAddress: socket.remoteAddress ?? '',
     localAddress: socket.localAddress ? `${socket.localAddress}:${socket.localPort ?? 0}` : '',
     tls,
+    ...peerFields(tls),
     inFlight: 0,
     protocolError: undefined,
     memo: undefined,

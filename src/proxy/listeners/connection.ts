@@ -9,15 +9,22 @@ import type { TLSSocket } from 'node:tls';
 import type { FilterChain, Listener } from '../../proxy-config/index.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { selectFilterChain } from './filter-chain.js';
+import { listenerForOriginalDestination } from './capture.js';
 
 /** How a bound port maps to listeners in the config. */
 export type Binding =
-  /** The outbound capture port (15001): the listener is picked by each request's destination port. */
-  | { kind: 'outbound' }
-  /** A CONNECT tunnel through the outbound capture port: its port names the listener. */
-  | { kind: 'outbound-port'; port: number; host: string }
+  /**
+   * The outbound capture port (15001): the listener is picked by each request's destination port.
+   * With `capture`, connections iptables redirected are served by their original destination (capture.ts).
+   */
+  | { kind: 'outbound'; capture?: boolean }
+  /**
+   * A CONNECT tunnel through the outbound capture port: its port names the listener. `original`:
+   * a captured connection, `host` is the IP the app dialled (the listener is picked by IP and port).
+   */
+  | { kind: 'outbound-port'; port: number; host: string; original?: boolean }
   /** The inbound capture port (15006), or a port of `--inbound-port-map` naming the workload port. */
-  | { kind: 'inbound'; destinationPort: number | undefined }
+  | { kind: 'inbound'; destinationPort: number | undefined; capture?: boolean }
   /** An inbound listener on its own port. */
   | { kind: 'inbound-own'; port: number }
   /** A gateway listener, by the port in the config (the bound port may differ: `--port-map 80=8080`). */
@@ -33,6 +40,14 @@ export interface ConnectionContext {
   readonly remoteAddress: string;
   readonly localAddress: string;
   readonly tls: TLSSocket | undefined;
+  /**
+   * The verified peer's identity in Istio's principal format (`cluster.local/ns/default/sa/sleep`:
+   * the SPIFFE ID without `spiffe://`), when TLS was terminated here and the client presented a
+   * certificate that chained to the trusted CA; undefined otherwise (plaintext, no client cert).
+   */
+  readonly peerPrincipal: string | undefined;
+  /** This hop's `x-forwarded-client-cert` element when a verified client certificate was presented. */
+  readonly clientCertDetails: string | undefined;
   /** Requests in flight on this connection: a protocol error then closes it without a raw reply. */
   inFlight: number;
   /** Set while an HTTP/1 request is in flight: answers it when its body turns out malformed. */
@@ -72,6 +87,7 @@ export function listenerFor(snapshot: ConfigSnapshot, b: Binding): Listener | un
     case 'outbound':
       return snapshot.virtualOutbound;
     case 'outbound-port':
+      if (b.original) return listenerForOriginalDestination(snapshot, b.host, b.port);
       return snapshot.outboundByPort.get(b.port) ?? snapshot.virtualOutbound;
     case 'inbound':
       return snapshot.virtualInbound;

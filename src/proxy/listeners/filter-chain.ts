@@ -15,8 +15,14 @@ export interface ConnectionFacts {
 }
 
 export function selectFilterChain(listener: Listener, facts: ConnectionFacts): FilterChain | undefined {
-  for (const chain of listener.filterChains) if (chainFits(chain, facts)) return chain;
-  return listener.defaultChain;
+  let portHasChains = false;
+  for (const chain of listener.filterChains) {
+    if (chainFits(chain, facts)) return chain;
+    portHasChains ||= chain.match.destinationPort !== undefined && chain.match.destinationPort === facts.destinationPort;
+  }
+  // Envoy narrows by destination port first: a port with chains of its own never falls through to
+  // the catch-all, so plaintext to a STRICT mTLS port is refused rather than passed through.
+  return portHasChains ? undefined : listener.defaultChain;
 }
 
 export function chainFits(chain: FilterChain, facts: ConnectionFacts): boolean {

@@ -7,11 +7,13 @@ import type { Duplex } from 'node:stream';
 import type { FilterChain, Listener } from '../../proxy-config/index.js';
 import { pickWeighted } from '../stages/weighted.js';
 import { endpointAddress } from '../upstream-port.js';
-import { connectionChannel, type ConnectionEvent } from '../events.js';
+import { connectionChannel, connectionOpenChannel, type ConnectionEvent, type ConnectionOpenEvent } from '../events.js';
 import type { ProxyServices } from '../services.js';
 import { splice } from '../http/upgrade.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import type { ConnectionContext } from './connection.js';
+import { authorize } from '../stages/authz.js';
+import { authzInput } from './authz-input.js';
 
 /** Istio's default TCP idle timeout (DestinationRule connectionPool.tcp.idleTimeout): 1h. */
 const DEFAULT_IDLE_MS = 3_600_000;
@@ -23,11 +25,19 @@ export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot
   const pick = tcp ? pickWeighted(tcp.clusters, services.random) : undefined;
   let flags = '';
   let upstreamHost = '';
+  let upstreamEndpoint: unknown;
+  let opened: ConnectionOpenEvent | undefined;
   let bytesReceived = 0;
   let bytesSent = 0;
   services.stats.inc('downstream_cx_tcp_total');
   services.stats.gauge('downstream_cx_tcp_active', 1);
   try {
+    // Envoy's network RBAC filter: a denied connection is closed before any upstream is chosen.
+    if (tcp?.authz && tcp.authz.length > 0 && !authorize(tcp.authz, authzInput(conn, listener.port, undefined)).allowed) {
+      services.stats.inc('tcp.rbac.denied');
+      socket.destroy();
+      return;
+    }
     if (!pick) {
       flags = 'NR';
       socket.destroy();
@@ -38,6 +48,7 @@ export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot
       const connected = await services.upstreams.connect(pick.cluster, { hashKey: conn.remoteAddress, originalDestination: originalDestination(snapshot, conn, pick.cluster) });
       upstream = connected.socket;
       upstreamHost = endpointAddress(connected.endpoint);
+      upstreamEndpoint = connected.endpoint;
     } catch (err) {
       flags = err instanceof Error && 'flag' in err && typeof err.flag === 'string' ? err.flag : 'UF';
       socket.destroy();
@@ -50,6 +61,10 @@ export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot
     }
     const idle = tcp?.idleTimeoutMs || DEFAULT_IDLE_MS;
     const counted = countBytes(socket, upstream);
+    if (connectionOpenChannel.hasSubscribers) {
+      opened = { origin: services, config: snapshot.config, direction: listener.direction, cluster: pick.cluster, peerPrincipal: conn.peerPrincipal, upstreamEndpoint, bytes: counted };
+      connectionOpenChannel.publish(opened);
+    }
     const timer = idleTimer(idle, socket, upstream);
     await splice(socket, upstream);
     timer.stop();
@@ -72,6 +87,12 @@ export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot
         bytesSent,
         downstreamRemoteAddress: conn.remoteAddress,
         requestedServerName: conn.serverName ?? '',
+        downstreamLocalAddress: conn.localAddress,
+        origin: services,
+        config: snapshot.config,
+        peerPrincipal: conn.peerPrincipal,
+        upstreamEndpoint,
+        opened,
       };
       connectionChannel.publish(event);
     }

@@ -29,6 +29,10 @@ function connectionShape(c: Cluster): string {
   return JSON.stringify([c.protocol, c.connectTimeoutMs, c.idleTimeoutMs, c.tls ?? null]);
 }
 
+function identity(ep: Endpoint): string {
+  return ep.workload ? `${ep.workload.namespace}/${ep.workload.serviceAccount}` : '';
+}
+
 export class ClusterState {
   config: Cluster;
   readonly breakers: CircuitBreakers;
@@ -58,8 +62,8 @@ export class ClusterState {
   }
 
   /** How connections to an endpoint with this tlsMode are secured; undefined: plaintext. */
-  tlsFor(tlsMode: string | undefined): Origination | undefined {
-    return originationFor(this.#tls, tlsMode);
+  tlsFor(tlsMode: string | undefined, workload?: Endpoint['workload']): Origination | undefined {
+    return originationFor(this.#tls, tlsMode, workload);
   }
 
   get name(): string {
@@ -97,8 +101,8 @@ export class ClusterState {
       const key = hostKey(ep.address, ep.port);
       if (next.has(key)) continue;
       const host = this.#hosts.get(key);
-      // Auto mTLS keys connections by the endpoint's tlsMode, so a change needs fresh pools.
-      if (host && host.endpoint.tlsMode !== ep.tlsMode) host.retirePools();
+      // Auto mTLS keys connections by the endpoint's tlsMode and identity, so a change needs fresh pools.
+      if (host && (host.endpoint.tlsMode !== ep.tlsMode || identity(host.endpoint) !== identity(ep))) host.retirePools();
       if (host) host.endpoint = ep;
       next.set(key, host ?? this.#newHost(ep));
     }

@@ -48,7 +48,7 @@ export class Host implements BalancedHost {
   pool(protocol: HttpProtocol): ConnectionPool<PoolConnection> {
     let pool = this.#pools.get(protocol);
     if (!pool) {
-      const target = { address: this.endpoint.address, port: this.endpoint.port, tlsMode: this.endpoint.tlsMode };
+      const target = { address: this.endpoint.address, port: this.endpoint.port, tlsMode: this.endpoint.tlsMode, ...(this.endpoint.workload ? { workload: this.endpoint.workload } : {}) };
       pool = protocol === 'http2' ? new Http2Pool(target, this.settings, this.breakers) : new Http1Pool(target, this.settings, this.breakers);
       this.#pools.set(protocol, pool);
     }

@@ -1,9 +1,10 @@
 /**
  * Micro benchmark behind the choice of HTTP/1.1 client for the upstream pool: node:http with a
- * keep-alive Agent, undici's Pool.request(), and undici Clients driven through dispatch() with a
- * small handler (what pool-h1.ts does); plus Upstreams.send() itself, to see what the cluster,
- * balancer, breakers and retry bookkeeping add on top. The upstream runs in a child process so that client and
- * server do not share one event loop. Not a test; run it by hand:
+ * keep-alive Agent, undici's Pool.request(), undici Clients driven through dispatch() with a
+ * small handler (what pool-h1.ts did before it had its own client on Node's parser), and
+ * Upstreams.send() itself (cluster, balancer, breakers, retry bookkeeping and today's pool-h1).
+ * The upstream runs in a child process so that client and server do not share one event loop.
+ * Not a test; run it by hand:
  *
  *   node .build/<dir>/src/proxy/upstream/http-client.bench.js [requests] [concurrency]
  */

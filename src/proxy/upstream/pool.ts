@@ -212,7 +212,7 @@ export abstract class ConnectionPool<C extends PoolConnection> {
       this.breakers.acquire('connections');
       this.#connecting++;
       const settings = this.settings();
-      const origination = originationFor(settings.tls, this.target.tlsMode);
+      const origination = originationFor(settings.tls, this.target.tlsMode, this.target.workload);
       openSocket(this.target, settings.connectTimeoutMs, origination ? { origination, protocol: this.alpnProtocol } : undefined).then(
         (socket) => this.#connected(socket),
         (err: unknown) => this.#connectFailed(err instanceof ResetError ? err : new ResetError('connection failure', { cause: err })),

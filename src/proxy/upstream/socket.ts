@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { ResetError } from './errors.js';
-import { tlsConnectOptions, transportFailureReason, type Origination, type TlsProtocol } from './tls.js';
+import { tlsConnectOptions, transportFailureReason, type EndpointIdentity, type Origination, type TlsProtocol } from './tls.js';
 
 const noop = (): void => {};
 
@@ -14,6 +14,8 @@ export interface ConnectTarget {
   port: number;
   /** The endpoint's tlsMode when the pool was made, for auto mTLS. */
   tlsMode?: string;
+  /** The endpoint's workload identity: the SAN auto mTLS expects. */
+  workload?: EndpointIdentity;
 }
 
 export interface TlsSpec {

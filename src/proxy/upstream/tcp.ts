@@ -29,7 +29,7 @@ export async function connectTcp(cluster: ClusterState, opts: ConnectOptions): P
   cluster.counters.attempts++;
   let socket: net.Socket;
   try {
-    const origination = cluster.tlsFor(host.endpoint.tlsMode);
+    const origination = cluster.tlsFor(host.endpoint.tlsMode, host.endpoint.workload);
     socket = await openSocket(host.endpoint, cluster.config.connectTimeoutMs, origination ? { origination, protocol: 'tcp' } : undefined);
   } catch (err) {
     cluster.breakers.release('connections');

@@ -5,6 +5,7 @@
  * (`default`, `ROOTCA`), Istio's ALPN and the `outbound_.port_.subset_.host` SNI. Auto mTLS
  * sends ISTIO_MUTUAL to endpoints whose tlsMode is `istio` when the cluster sets no TLS itself.
  */
+import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Cluster, Secret, UpstreamTls } from '../../proxy-config/index.js';
@@ -74,6 +75,14 @@ export function resolveOrigination(cluster: Cluster, settings: UpstreamTls, secr
 export interface ClusterTls {
   explicit?: Origination;
   auto?: Origination;
+  /** Our own trust domain (from the workload certificate): auto mTLS expects `spiffe://<it>/ns/<ns>/sa/<sa>` of each endpoint. */
+  trustDomain?: string;
+}
+
+/** An endpoint's workload identity, when the registry knows it. */
+export interface EndpointIdentity {
+  namespace: string;
+  serviceAccount: string;
 }
 
 export function clusterTls(cluster: Cluster, secrets: readonly Secret[]): ClusterTls {
@@ -81,13 +90,45 @@ export function clusterTls(cluster: Cluster, secrets: readonly Secret[]): Cluste
   if (settings && (settings.mode === 'SIMPLE' || settings.mode === 'MUTUAL' || settings.mode === 'ISTIO_MUTUAL')) {
     return { explicit: resolveOrigination(cluster, settings, secrets) };
   }
-  const ready = secretByName(secrets, 'default')?.certificateChain && secretByName(secrets, 'ROOTCA')?.trustedCa;
-  return ready ? { auto: resolveOrigination(cluster, { mode: 'ISTIO_MUTUAL' }, secrets) } : {};
+  const chain = secretByName(secrets, 'default')?.certificateChain;
+  if (!chain || !secretByName(secrets, 'ROOTCA')?.trustedCa) return {};
+  const trustDomain = trustDomainOf(chain);
+  return { auto: resolveOrigination(cluster, { mode: 'ISTIO_MUTUAL' }, secrets), ...(trustDomain ? { trustDomain } : {}) };
 }
 
-export function originationFor(c: ClusterTls | undefined, tlsMode: string | undefined): Origination | undefined {
+const trustDomains = new Map<string, string | undefined>();
+
+/** The trust domain in our certificate's SPIFFE ID; parsed once per certificate. */
+function trustDomainOf(chain: string): string | undefined {
+  if (trustDomains.has(chain)) return trustDomains.get(chain);
+  let domain: string | undefined;
+  try {
+    domain = /URI:spiffe:\/\/([^/,]+)\//.exec(new X509Certificate(chain).subjectAltName ?? '')?.[1];
+  } catch {
+    domain = undefined;
+  }
+  if (trustDomains.size > 16) trustDomains.clear(); // only the current and the previous certificate matter
+  trustDomains.set(chain, domain);
+  return domain;
+}
+
+const perIdentity = new WeakMap<Origination, Map<string, Origination>>();
+
+/**
+ * How to reach an endpoint: the cluster's own TLS, else auto mTLS for `istio` endpoints, which
+ * checks that the peer is the endpoint's own workload (its service account's SPIFFE ID).
+ */
+export function originationFor(c: ClusterTls | undefined, tlsMode: string | undefined, workload?: EndpointIdentity): Origination | undefined {
   if (!c) return undefined;
-  return c.explicit ?? (tlsMode === 'istio' ? c.auto : undefined);
+  if (c.explicit) return c.explicit;
+  if (tlsMode !== 'istio' || !c.auto) return undefined;
+  if (!workload || !c.trustDomain) return c.auto;
+  const id = `spiffe://${c.trustDomain}/ns/${workload.namespace}/sa/${workload.serviceAccount}`;
+  let byId = perIdentity.get(c.auto);
+  if (!byId) perIdentity.set(c.auto, (byId = new Map()));
+  let o = byId.get(id);
+  if (!o) byId.set(id, (o = { ...c.auto, subjectAltNames: [id] }));
+  return o;
 }
 
 /** A certificate SAN matches an expected name exactly, or as a DNS wildcard (`*.example.com`). */

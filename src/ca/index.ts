@@ -1,0 +1,6 @@
+/** The mesh certificate authority: signing workload certificates, and where its keys come from. */
+export {
+  CertificateAuthority, SigningRefused, spiffeId, DEFAULT_WORKLOAD_CERT_TTL_MS, MAX_WORKLOAD_CERT_TTL_MS,
+  type IssuedCertificate, type WorkloadIdentity,
+} from './authority.js';
+export { loadSelfSignedCa, loadPluggedInCa, SELF_SIGNED_CA_FILE, ROOT_CERT_FILE, CACERTS_FILES } from './load.js';

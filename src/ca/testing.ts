@@ -1,0 +1,36 @@
+/**
+ * Test fixtures for the CA: an organisation's root and intermediate made with the openssl CLI
+ * (an independent implementation), laid out as Istio's `cacerts`; and openssl's own verdict on
+ * a chain. Not used outside tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+function openssl(args: string[], cwd: string): string {
+  return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Writes ca-cert.pem, ca-key.pem (RSA 2048 intermediate), root-cert.pem (EC root), cert-chain.pem into `dir`. */
+export function makeCacerts(dir: string, org = 'Example Corp'): void {
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'root-key.pem', '-out', 'root-cert.pem',
+    '-days', '3650', '-subj', `/O=${org}/CN=Root CA`, '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.csr', '-subj', `/O=${org}/CN=Intermediate CA`], dir);
+  writeFileSync(join(dir, 'ca.ext'), 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  openssl(['x509', '-req', '-in', 'ca.csr', '-CA', 'root-cert.pem', '-CAkey', 'root-key.pem', '-CAcreateserial', '-out', 'ca-cert.pem', '-days', '365', '-extfile', 'ca.ext'], dir);
+  writeFileSync(join(dir, 'cert-chain.pem'), readFileSync(join(dir, 'ca-cert.pem'), 'utf8') + readFileSync(join(dir, 'root-cert.pem'), 'utf8'));
+}
+
+/** openssl verify of a leaf (first certificate of `chainPem`) with the rest as untrusted intermediates. */
+export function opensslVerify(dir: string, chainPem: string, rootPem: string, purpose: 'sslclient' | 'sslserver'): string {
+  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
+  writeFileSync(join(dir, 'leaf.pem'), blocks[0] ?? '');
+  writeFileSync(join(dir, 'untrusted.pem'), blocks.slice(1).join(''));
+  writeFileSync(join(dir, 'trusted.pem'), rootPem);
+  const args = ['verify', '-purpose', purpose, '-CAfile', 'trusted.pem', ...(blocks.length > 1 ? ['-untrusted', 'untrusted.pem'] : []), 'leaf.pem'];
+  try {
+    return openssl(args, dir).trim();
+  } catch (err) {
+    return String((err as { stderr?: string; stdout?: string }).stdout ?? '') + String((err as { stderr?: string }).stderr ?? '');
+  }
+}

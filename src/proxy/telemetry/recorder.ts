@@ -1,0 +1,134 @@
+/**
+ * The proxy-side recorder: subscribes to the request and connection events the proxy publishes
+ * (events.ts) and turns them into Istio's metrics and, when the mesh config turns them on,
+ * access log lines. The request path never calls it: it only publishes, and an event is only
+ * built while someone listens. Several proxies may share a process (tests), so a recorder keeps
+ * to the events of its own proxy (`origin`).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { MeshRuntimeConfig } from '../../proxy-config/index.js';
+import { connectionChannel, connectionOpenChannel, requestChannel, type ConnectionEvent, type ConnectionOpenEvent, type RequestEvent } from '../events.js';
+import { silentLogger, type Logger } from '../../lib/log.js';
+import { IstioMetrics } from './metrics.js';
+import { accessLogFormatter, type LogEntry } from './access-log.js';
+
+export interface TelemetryOptions {
+  /** The proxy whose events to record (its services object, as events carry it). */
+  origin: object;
+  /** Where access log lines go; default: meshConfig.accessLogFile (`/dev/stdout`, `/dev/stderr` or a file). */
+  accessLogSink?: (line: string) => void;
+  log?: Logger;
+  /** istio_build's `tag`. */
+  version?: string;
+  /** Histogram buckets (the `sidecar.istio.io/statsHistogramBuckets` override); Envoy's defaults otherwise. */
+  buckets?: readonly number[];
+}
+
+type AccessLogSettings = NonNullable<MeshRuntimeConfig['accessLog']>;
+
+export class Telemetry {
+  readonly metrics: IstioMetrics;
+  readonly #origin: object;
+  readonly #log: Logger;
+  readonly #sink: ((line: string) => void) | undefined;
+  readonly #formatters = new WeakMap<AccessLogSettings, (entry: LogEntry) => string>();
+  readonly #files = new Map<string, WriteStream>();
+  readonly #onRequest = (message: unknown): void => this.#request(message as RequestEvent);
+  readonly #onConnection = (message: unknown): void => this.#connection(message as ConnectionEvent);
+  readonly #onOpen = (message: unknown): void => {
+    const ev = message as ConnectionOpenEvent;
+    if (ev.origin === this.#origin) this.metrics.openConnection(ev, ev, ev.bytes);
+  };
+
+  constructor(opts: TelemetryOptions) {
+    this.#origin = opts.origin;
+    this.#log = opts.log ?? silentLogger;
+    this.#sink = opts.accessLogSink;
+    this.metrics = new IstioMetrics({ ...(opts.buckets ? { buckets: opts.buckets } : {}), ...(opts.version ? { version: opts.version } : {}) });
+    requestChannel.subscribe(this.#onRequest);
+    connectionChannel.subscribe(this.#onConnection);
+    connectionOpenChannel.subscribe(this.#onOpen);
+  }
+
+  close(): void {
+    requestChannel.unsubscribe(this.#onRequest);
+    connectionChannel.unsubscribe(this.#onConnection);
+    connectionOpenChannel.unsubscribe(this.#onOpen);
+    for (const f of this.#files.values()) f.end();
+    this.#files.clear();
+  }
+
+  #request(ev: RequestEvent): void {
+    if (ev.origin !== this.#origin) return;
+    try {
+      this.metrics.recordRequest({
+        config: ev.config,
+        direction: ev.direction,
+        cluster: ev.cluster,
+        route: ev.route,
+        authority: ev.authority,
+        peerPrincipal: ev.peerPrincipal,
+        downstreamPeer: ev.downstreamPeer,
+        upstreamPeer: ev.upstreamPeer,
+        upstreamEndpoint: ev.upstreamEndpoint,
+        grpc: ev.grpc,
+        status: ev.status,
+        grpcStatus: ev.grpcStatus,
+        flags: ev.flags,
+        durationMs: ev.durationMs,
+        requestBytes: ev.bytesReceived,
+        responseBytes: ev.bytesSent,
+      });
+      const settings = ev.config.mesh.accessLog;
+      if (settings) this.#write(settings, { kind: 'http', event: ev });
+    } catch (err) {
+      // Telemetry must never take a request down with it.
+      this.#log.error('telemetry failed to record a request', { error: (err as Error).message });
+    }
+  }
+
+  #connection(ev: ConnectionEvent): void {
+    if (ev.origin !== this.#origin) return;
+    try {
+      this.metrics.recordConnection({
+        config: ev.config,
+        direction: ev.direction,
+        cluster: ev.cluster,
+        peerPrincipal: ev.peerPrincipal,
+        upstreamEndpoint: ev.upstreamEndpoint,
+        flags: ev.flags,
+        bytesReceived: ev.bytesReceived,
+        bytesSent: ev.bytesSent,
+        opened: ev.opened,
+      });
+      const settings = ev.config.mesh.accessLog;
+      if (settings) this.#write(settings, { kind: 'tcp', event: ev });
+    } catch (err) {
+      this.#log.error('telemetry failed to record a connection', { error: (err as Error).message });
+    }
+  }
+
+  #write(settings: AccessLogSettings, entry: LogEntry): void {
+    let format = this.#formatters.get(settings);
+    if (!format) {
+      format = accessLogFormatter(settings, (op) => this.#log.warn('access log format: unsupported operator prints "-"', { operator: op }));
+      this.#formatters.set(settings, format);
+    }
+    const line = format(entry);
+    if (this.#sink) return this.#sink(line);
+    const file = settings.file ?? '/dev/stdout';
+    if (file === '/dev/stdout') process.stdout.write(line);
+    else if (file === '/dev/stderr') process.stderr.write(line);
+    else this.#file(file).write(line);
+  }
+
+  #file(path: string): WriteStream {
+    let f = this.#files.get(path);
+    if (!f) {
+      f = createWriteStream(path, { flags: 'a' });
+      f.on('error', (err) => this.#log.error('access log file cannot be written', { path, error: err.message }));
+      this.#files.set(path, f);
+    }
+    return f;
+  }
+}
