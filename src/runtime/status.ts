@@ -13,8 +13,9 @@ export interface RuntimeStatus {
   gateways: { name: string; namespace: string; role: string; replicas: number; ready: number }[];
   ingress: { http: string | null; https: string | null };
   loadBalancers: { service: string; servicePort: number; url: string }[];
-  /** Not built yet (issues #8, #9): null until they are. */
+  /** Not built yet (issue #9): null. */
   dashboard: string | null;
+  /** The trace store's Zipkin base URL: a ready control plane pod's (the default revision's first). */
   tracing: string | null;
 }
 
@@ -37,6 +38,9 @@ export function statusOf(daemon: Daemon): RuntimeStatus {
       gateways.push({ name: r.metadata.name, namespace: r.metadata.namespace, role, ...counts });
     }
   }
+  const tracer = pods
+    .filter((p) => p.ready && p.network && (p.plan?.spec as { containers?: Parameters<typeof runsControlPlane>[0][] } | undefined)?.containers?.some(runsControlPlane))
+    .sort((a, b) => revisionRank(a.plan?.labels) - revisionRank(b.plan?.labels) || (a.name < b.name ? -1 : 1))[0];
   const listeners = daemon.ingress.listeners();
   const url = (port: number, scheme: string) => {
     const l = listeners.find((x) => x.servicePort === port && x.service.endsWith('/istio-ingressgateway')) ?? listeners.find((x) => x.servicePort === port);
@@ -50,6 +54,14 @@ export function statusOf(daemon: Daemon): RuntimeStatus {
     ingress: { http: url(80, 'http'), https: url(443, 'https') },
     loadBalancers: listeners.map((l) => ({ service: l.service, servicePort: l.servicePort, url: `${l.servicePort === 443 ? 'https' : 'http'}://${l.address}:${l.port}` })),
     dashboard: null,
-    tracing: null,
+    tracing: tracer?.network ? `http://${tracer.network.ip}:${ZIPKIN_PORT}` : null,
   };
+}
+
+/** The trace store's port in a control plane pod (`weft control-plane --zipkin-port` default). */
+const ZIPKIN_PORT = 9411;
+
+function revisionRank(labels: Record<string, string> | undefined): number {
+  const rev = labels?.['istio.io/rev'];
+  return rev === undefined || rev === 'default' ? 0 : 1;
 }

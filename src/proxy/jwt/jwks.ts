@@ -6,7 +6,12 @@
  * so a client reusing its token costs no signature check; a new set (a refetch) starts empty,
  * so rotated-out keys stop verifying old tokens at once.
  */
-import { flattenedVerify, importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
+
+type Jose = typeof import('jose');
+let jose: Promise<Jose> | undefined;
+/** Loaded on the first key a proxy imports: a sidecar without RequestAuthentication never pays its ~2 MB. */
+const loadJose = (): Promise<Jose> => (jose ??= import('jose'));
 import { JwtError, type Jwt } from './token.js';
 
 /** Envoy's default jwt_cache size. */
@@ -20,7 +25,7 @@ interface Key {
   /** Public members only: a private `d` in a published set must never be what is imported. */
   readonly jwk: JWK;
   /** Imported once per algorithm; null when the key cannot serve that algorithm. */
-  readonly imported: Map<string, Promise<Awaited<ReturnType<typeof importJWK>> | null>>;
+  readonly imported: Map<string, Promise<Awaited<ReturnType<Jose['importJWK']>> | null>>;
 }
 
 const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e', 'k'] as const;
@@ -95,7 +100,7 @@ export class KeySet {
       const imported = await importFor(key, jwt.alg);
       if (imported === null) continue;
       try {
-        await flattenedVerify({ protected: protectedHeader, payload, signature }, imported, { algorithms: [jwt.alg] });
+        await (await loadJose()).flattenedVerify({ protected: protectedHeader, payload, signature }, imported, { algorithms: [jwt.alg] });
       } catch {
         continue;
       }
@@ -139,10 +144,10 @@ function toKey(raw: unknown): Key | undefined {
   };
 }
 
-function importFor(key: Key, alg: string): Promise<Awaited<ReturnType<typeof importJWK>> | null> {
+function importFor(key: Key, alg: string): Promise<Awaited<ReturnType<Jose['importJWK']>> | null> {
   let p = key.imported.get(alg);
   if (p === undefined) {
-    p = importJWK(key.jwk, alg).catch(() => null);
+    p = loadJose().then((j) => j.importJWK(key.jwk, alg)).catch(() => null);
     key.imported.set(alg, p);
   }
   return p;
