@@ -6,9 +6,10 @@
  * root-cert.pem and cert-chain.pem, checked to fit together before anything is signed.
  */
 import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pemBlocks, toPem } from '../lib/der.js';
+import { readOrCreateSecret } from '../lib/secret-file.js';
 import { CertificateAuthority, keyMatchesCertificate } from './authority.js';
 import { KEY_USAGE, basicConstraints, buildCertificate, keyIdentifier, keyUsage, organizationName, subjectKeyId } from './x509.js';
 
@@ -20,23 +21,8 @@ export const ROOT_CERT_FILE = 'root-cert.pem';
 const ROOT_TTL_MS = 10 * 365 * 24 * 3600_000;
 
 export function loadSelfSignedCa(stateDir: string, trustDomain = 'cluster.local', now = new Date()): CertificateAuthority {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, SELF_SIGNED_CA_FILE);
-  if (!existsSync(path)) {
-    const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(aside, newRoot(trustDomain, now), { flag: 'wx', mode: 0o600 });
-    try {
-      linkSync(aside, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      unlinkSync(aside);
-    }
-  }
-  if ((statSync(path).mode & 0o077) !== 0) {
-    throw new Error(`${path} is readable by other users; it holds the CA key and must be mode 0600 (chmod 600 ${path})`);
-  }
-  const text = readFileSync(path, 'utf8');
+  const text = readOrCreateSecret(path, () => newRoot(trustDomain, now), 'the CA key');
   const certs = certificates(text, path);
   const key = privateKey(text, path);
   const cert = certs[0] as X509Certificate;

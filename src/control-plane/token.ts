@@ -9,7 +9,7 @@
  * use service account tokens instead; this is the one-machine equivalent.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readOrCreateSecret } from '../lib/secret-file.js';
 import { join } from 'node:path';
 
 export const TOKEN_KEY_FILE = 'control-plane-token.key';
@@ -17,23 +17,9 @@ const KEY_BYTES = 32;
 
 /** Reads the key, creating it (mode 0600) when missing. Refuses a key others can read. */
 export function loadTokenKey(stateDir: string): Buffer {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, TOKEN_KEY_FILE);
-  // Written aside, then linked into place: link fails if the key exists, so two replicas starting
-  // together never replace each other's key, and neither can read a half-written one.
-  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(aside, randomBytes(KEY_BYTES).toString('hex') + '\n', { flag: 'wx', mode: 0o600 });
-  try {
-    linkSync(aside, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(aside);
-  }
-  if ((statSync(path).mode & 0o077) !== 0) {
-    throw new Error(`${path} is readable by other users; it must be mode 0600 (chmod 600 ${path})`);
-  }
-  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
+  const text = readOrCreateSecret(path, () => randomBytes(KEY_BYTES).toString('hex') + '\n', 'the proxy token key');
+  const key = Buffer.from(text.trim(), 'hex');
   if (key.length < 16) throw new Error(`${path} does not hold a key (expected at least 32 hex digits)`);
   return key;
 }

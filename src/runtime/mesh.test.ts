@@ -8,12 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestMesh, until, httpGet, readyCount, type PodItem } from './testing.js';
+import { TestMesh, until, httpGet, readyCount, helloApp, type PodItem } from './testing.js';
 import type { RuntimeStatus } from './status.js';
 
 function manifests(dir: string): string {
-  const server = join(dir, 'server.js');
-  writeFileSync(server, `require('http').createServer((q, s) => s.end('hello from ' + process.env.POD + ' proto=' + q.headers['x-forwarded-proto'])).listen(9080, process.env.WEFT_BIND_ADDRESS);`);
   const file = join(dir, 'mesh.yaml');
   writeFileSync(file, `apiVersion: v1
 kind: Namespace
@@ -67,56 +65,7 @@ spec:
         image: auto
         ports: [{containerPort: 8080, name: http2}]
 ---
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop
-  labels: {istio-injection: enabled}
----
-apiVersion: v1
-kind: Service
-metadata: {name: hello, namespace: shop}
-spec:
-  selector: {app: hello}
-  ports: [{name: http, port: 9080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: hello, namespace: shop}
-spec:
-  selector: {matchLabels: {app: hello}}
-  template:
-    metadata: {labels: {app: hello}}
-    spec:
-      containers:
-      - name: hello
-        image: node
-        command: [node, ${JSON.stringify(server)}]
-        env:
-        - name: POD
-          valueFrom: {fieldRef: {fieldPath: metadata.name}}
-        ports: [{containerPort: 9080}]
-        readinessProbe: {httpGet: {path: /, port: 9080}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: ["*"]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: hello, namespace: shop}
-spec:
-  hosts: ["*"]
-  gateways: [web]
-  http:
-  - route:
-    - destination: {host: hello.shop.svc.cluster.local, port: {number: 9080}}
-`);
+` + helloApp(dir));
   return file;
 }
 

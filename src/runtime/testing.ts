@@ -4,7 +4,7 @@
  * asked to stop (it stops every pod), then killed, then any container it recorded is killed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,4 +160,65 @@ export interface PodItem {
 export function readyCount(p: PodItem): string {
   const cs = p.status.containerStatuses ?? [];
   return `${cs.filter((c) => c.ready).length}/${p.spec.containers.length}`;
+}
+
+/**
+ * A tiny injected app for runtime tests: namespace `shop` (injection on), Service and Deployment
+ * `hello` answering `hello from <pod> proto=<x-forwarded-proto>`, routed from the ingress gateway
+ * by Gateway `web` and VirtualService `hello`. Writes its server into `dir`; returns the YAML.
+ */
+export function helloApp(dir: string, replicas = 1): string {
+  const server = join(dir, 'hello-server.js');
+  writeFileSync(server, `require('http').createServer((q, s) => s.end('hello from ' + process.env.POD + ' proto=' + q.headers['x-forwarded-proto'])).listen(9080, process.env.WEFT_BIND_ADDRESS);`);
+  return `apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio-injection: enabled}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hello, namespace: shop}
+spec:
+  selector: {app: hello}
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hello, namespace: shop}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: hello}}
+  template:
+    metadata: {labels: {app: hello}}
+    spec:
+      containers:
+      - name: hello
+        image: node
+        command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(server)}]
+        env:
+        - name: POD
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+        ports: [{containerPort: 9080}]
+        readinessProbe: {httpGet: {path: /, port: 9080}}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: hello, namespace: shop}
+spec:
+  hosts: ["*"]
+  gateways: [web]
+  http:
+  - route:
+    - destination: {host: hello.shop.svc.cluster.local, port: {number: 9080}}
+`;
 }

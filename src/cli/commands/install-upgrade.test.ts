@@ -10,66 +10,14 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedPath } from '../../lib/repo.js';
-import { TestMesh, until, httpGet, readyCount, type PodItem } from '../../runtime/testing.js';
+import { TestMesh, until, httpGet, readyCount, helloApp, type PodItem } from '../../runtime/testing.js';
 import type { RuntimeStatus } from '../../runtime/status.js';
 
 const seed = sharedPath('seed-configs', '01-istio-operator.yaml');
 
 function app(dir: string): string {
-  const server = join(dir, 'server.js');
-  writeFileSync(server, `require('http').createServer((q, s) => s.end('hello from ' + process.env.POD)).listen(9080, process.env.WEFT_BIND_ADDRESS);`);
   const file = join(dir, 'app.yaml');
-  writeFileSync(file, `apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop
-  labels: {istio-injection: enabled}
----
-apiVersion: v1
-kind: Service
-metadata: {name: hello, namespace: shop}
-spec:
-  selector: {app: hello}
-  ports: [{name: http, port: 9080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: hello, namespace: shop}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: hello}}
-  template:
-    metadata: {labels: {app: hello}}
-    spec:
-      containers:
-      - name: hello
-        image: node
-        command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(server)}]
-        env:
-        - name: POD
-          valueFrom: {fieldRef: {fieldPath: metadata.name}}
-        ports: [{containerPort: 9080}]
-        readinessProbe: {httpGet: {path: /, port: 9080}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: ["*"]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: hello, namespace: shop}
-spec:
-  hosts: ["*"]
-  gateways: [web]
-  http:
-  - route:
-    - destination: {host: hello.shop.svc.cluster.local, port: {number: 9080}}
-`);
+  writeFileSync(file, helloApp(dir, 2));
   return file;
 }
 
@@ -100,7 +48,7 @@ test('revision upgrade with traffic flowing throughout and no failed request', {
       requests++;
       try {
         const r = await httpGet(url, { timeoutMs: 10_000 });
-        if (r.status === 200) served.add(r.body.replace(/^hello from /, ''));
+        if (r.status === 200) served.add(r.body.replace(/^hello from (\S+).*$/s, '$1'));
         else failures.push(`HTTP ${r.status}: ${r.body}`);
       } catch (err) {
         failures.push((err as Error).message);
