@@ -9,8 +9,10 @@ import { repoPath } from '../src/lib/repo.js';
 import { benchResources } from './resources.js';
 import { benchCompile } from './compile.js';
 import { benchPush } from './push.js';
+import { benchPushScope } from './push-scope.js';
 import { benchProxies } from './proxy/index.js';
 import { benchCa } from './ca.js';
+import { benchDashboard } from './dashboard.js';
 
 const SECTIONS: Record<string, () => Promise<string> | string> = {
   resources: benchResources,
@@ -23,9 +25,16 @@ const SECTIONS: Record<string, () => Promise<string> | string> = {
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
     return [`| benchmark | ${keys.join(' | ')} |`, `|---|${keys.map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${r.name} | ${keys.map((k) => String(r.values[k] ?? '-')).join(' | ')} |`)].join('\n');
   },
+  'push-scope': async () => table(await benchPushScope()),
   proxy: async () => (await benchProxies()).markdown,
   ca: benchCa,
+  dashboard: benchDashboard,
 };
+
+function table(rows: { name: string; values: Record<string, number | string> }[]): string {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
+  return [`| benchmark | ${keys.join(' | ')} |`, `|---|${keys.map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${r.name} | ${keys.map((k) => String(r.values[k] ?? '-')).join(' | ')} |`)].join('\n');
+}
 
 const wanted = process.argv.slice(2).filter((a) => a in SECTIONS);
 const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string };

@@ -112,6 +112,22 @@ function cells(r: ProxyRow): string[] {
   ];
 }
 
+/**
+ * The cost of Istio mTLS on the mesh path: the `weft mesh (mTLS)` row against the plaintext
+ * `weft mesh` row of the same run (same build, same two hops), as throughput and latency ratios.
+ */
+export function mtlsCost(rows: ProxyRow[]): string | undefined {
+  const plain = rows.find((r) => r.name === 'weft mesh' && r.status === 'ok');
+  const mtls = rows.find((r) => r.name === 'weft mesh (mTLS)' && r.status === 'ok');
+  if (!plain?.saturation || !mtls?.saturation || !plain.fixedRate || !mtls.fixedRate) return undefined;
+  const ratio = (a: number, b: number): string => (b > 0 ? `${fmt(a / b)}x` : '-');
+  const p = plain.fixedRate.latency;
+  const m = mtls.fixedRate.latency;
+  return `mTLS cost on the mesh path (weft mesh (mTLS) vs weft mesh, plaintext): req/s ${fmt(mtls.saturation.requestsPerSec, 0)} vs ${fmt(plain.saturation.requestsPerSec, 0)} = ${ratio(mtls.saturation.requestsPerSec, plain.saturation.requestsPerSec)}`
+    + `; req/s per proxy core ${ratio(mtls.saturation.requestsPerProxyCore ?? 0, plain.saturation.requestsPerProxyCore ?? 0)}`
+    + `; p50 ${fmt(m.p50Ms)} vs ${fmt(p.p50Ms)} ms (${ratio(m.p50Ms, p.p50Ms)}), p99 ${fmt(m.p99Ms)} vs ${fmt(p.p99Ms)} ms (${ratio(m.p99Ms, p.p99Ms)}) at 1,000 req/s.`;
+}
+
 export interface RunInfo {
   date: string;
   node: string;
@@ -148,6 +164,7 @@ export function markdown(rows: ProxyRow[], checks: TargetCheck[], info: RunInfo)
     '',
     table,
     '',
+    ...(mtlsCost(rows) ? [mtlsCost(rows) as string, ''] : []),
     ...(rows.some((r) => (r.fixedRate?.sendLag.p99Ms ?? 0) > 1)
       ? ['**The machine was busy during this run** (the load generator itself ran more than 1 ms late at p99 in some rows): treat p99 figures as upper bounds and re-run on a quiet machine.', '']
       : []),

@@ -6,6 +6,10 @@
  *  - client sidecar: outbound listener 0.0.0.0_9080 routing `upstream.bench...:9080` to the server
  *    pod (its sidecar's inbound port);
  *  - server sidecar: virtualInbound with a chain for destination port 9080 routing to the app.
+ * With `MeshTls` (the `weft mesh (mTLS)` row) both sidecars get workload certificates from the
+ * mesh CA and the configs the compiler emits under STRICT: the client's endpoint has a sidecar
+ * (tlsMode `istio`, so auto mTLS sends ISTIO_MUTUAL with Istio's ALPN, checking the server's
+ * SPIFFE ID) and the server's inbound chain accepts only Istio mTLS.
  */
 import type { Cluster, ProxyConfig, ProxyNode, RouteConfiguration } from '../../src/proxy-config/index.js';
 
@@ -36,11 +40,27 @@ function routeTo(name: string, domains: string[], clusterName: string, vhName: s
   };
 }
 
-function base(node: Omit<ProxyNode, 'namespace' | 'labels' | 'serviceAccount' | 'ip' | 'revision'>): Omit<ProxyConfig, 'listeners' | 'routes' | 'clusters' | 'endpoints'> {
+/** Workload certificates and the trust bundle for the mTLS mesh row (PEM). */
+export interface MeshTls {
+  trustBundle: string;
+  client: { certificateChain: string; privateKey: string };
+  server: { certificateChain: string; privateKey: string };
+}
+
+/** The server workload's service account: its SPIFFE ID is what the client's auto mTLS expects. */
+export const SERVER_SERVICE_ACCOUNT = 'upstream';
+export const CLIENT_SERVICE_ACCOUNT = 'client';
+
+function secrets(tls: MeshTls | undefined, own: 'client' | 'server'): ProxyConfig['secrets'] {
+  if (!tls) return [];
+  return [{ name: 'default', ...tls[own] }, { name: 'ROOTCA', trustedCa: tls.trustBundle }];
+}
+
+function base(node: Omit<ProxyNode, 'namespace' | 'labels' | 'serviceAccount' | 'ip' | 'revision'>, serviceAccount = 'default', secretList: ProxyConfig['secrets'] = []): Omit<ProxyConfig, 'listeners' | 'routes' | 'clusters' | 'endpoints'> {
   return {
     version: 'bench-1',
-    node: { ...node, namespace: 'bench', labels: { app: node.workload }, serviceAccount: 'default', ip: '127.0.0.1', revision: '' },
-    secrets: [],
+    node: { ...node, namespace: 'bench', labels: { app: node.workload }, serviceAccount, ip: '127.0.0.1', revision: '' },
+    secrets: secretList,
     mesh: { trustDomain: 'cluster.local', pathNormalization: 'BASE', outboundTrafficPolicy: 'ALLOW_ANY' },
   };
 }
@@ -67,11 +87,14 @@ export function gatewayConfig(upstreamPort: number): ProxyConfig {
 }
 
 /** The client pod's sidecar: its outbound side sends `upstream:9080` to the server sidecar at `serverInboundPort`. */
-export function clientSidecarConfig(serverInboundPort: number): ProxyConfig {
+export function clientSidecarConfig(serverInboundPort: number, tls?: MeshTls): ProxyConfig {
   const routeName = String(SERVICE_PORT);
   const short = ['upstream', 'upstream.bench', 'upstream.bench.svc', SERVICE_HOST];
+  const server = tls
+    ? { ...endpoint(serverInboundPort), tlsMode: 'istio' as const, workload: { name: 'upstream', namespace: 'bench', serviceAccount: SERVER_SERVICE_ACCOUNT } }
+    : endpoint(serverInboundPort);
   return {
-    ...base({ id: 'client-0.bench', role: 'sidecar', workload: 'client' }),
+    ...base({ id: 'client-0.bench', role: 'sidecar', workload: 'client' }, tls ? CLIENT_SERVICE_ACCOUNT : 'default', secrets(tls, 'client')),
     listeners: [
       {
         name: `0.0.0.0_${SERVICE_PORT}`,
@@ -83,15 +106,22 @@ export function clientSidecarConfig(serverInboundPort: number): ProxyConfig {
     ],
     routes: [routeTo(routeName, [...short, ...short.map((h) => `${h}:${SERVICE_PORT}`)], OUTBOUND_CLUSTER, `${SERVICE_HOST}:${SERVICE_PORT}`)],
     clusters: [cluster(OUTBOUND_CLUSTER)],
-    endpoints: [{ cluster: OUTBOUND_CLUSTER, endpoints: [endpoint(serverInboundPort)] }],
+    endpoints: [{ cluster: OUTBOUND_CLUSTER, endpoints: [server] }],
   };
 }
 
 /** The server pod's sidecar: inbound traffic for port 9080 goes to the app at `appPort`. */
-export function serverSidecarConfig(appPort: number): ProxyConfig {
+export function serverSidecarConfig(appPort: number, tls?: MeshTls): ProxyConfig {
   const routeName = INBOUND_CLUSTER;
+  // STRICT: Istio mTLS only, by transport and Istio's ALPN, as the compiler's inbound chains.
+  const transport = tls
+    ? {
+      match: { destinationPort: SERVICE_PORT, transportProtocol: 'tls' as const },
+      tls: { mode: 'ISTIO_MUTUAL' as const, certificate: 'default', validationContext: 'ROOTCA', alpn: ['h2', 'http/1.1'] },
+    }
+    : { match: { destinationPort: SERVICE_PORT, transportProtocol: 'raw_buffer' as const } };
   return {
-    ...base({ id: 'upstream-0.bench', role: 'sidecar', workload: 'upstream' }),
+    ...base({ id: 'upstream-0.bench', role: 'sidecar', workload: 'upstream' }, tls ? SERVER_SERVICE_ACCOUNT : 'default', secrets(tls, 'server')),
     listeners: [
       {
         name: 'virtualInbound',
@@ -101,7 +131,7 @@ export function serverSidecarConfig(appPort: number): ProxyConfig {
         filterChains: [
           {
             name: `0.0.0.0_${SERVICE_PORT}`,
-            match: { destinationPort: SERVICE_PORT, transportProtocol: 'raw_buffer' },
+            ...transport,
             protocol: 'http',
             http: { routeConfig: routeName, filters: [], statPrefix: `inbound_0.0.0.0_${SERVICE_PORT}` },
           },

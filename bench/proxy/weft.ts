@@ -1,17 +1,20 @@
 /**
  * Weft's rows: `weft proxy --config FILE.json` as one plaintext proxy (an ingress gateway), and
- * two of them as the mesh path (client sidecar outbound -> server sidecar inbound -> app). The
+ * two of them as the mesh path (client sidecar outbound -> server sidecar inbound -> app), in
+ * plaintext and with Istio mTLS between the sidecars (certificates from the mesh CA). The
  * CLI is the compiled src/cli/main.js beside this build (dist/ under `npm run bench`); both rows
  * are skipped, saying why, until `main.js proxy --help` lists --config.
  */
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProxyConfig } from '../../src/proxy-config/index.js';
 import type { Started, Target } from './measure.js';
 import { freePort, waitForOutput, type Child, type ProcessGroup } from './processes.js';
-import { clientSidecarConfig, gatewayConfig, GATEWAY_PORT, SERVICE_HOST, SERVICE_PORT, serverSidecarConfig } from './weft-config.js';
+import { loadSelfSignedCa } from '../../src/ca/index.js';
+import { CLIENT_SERVICE_ACCOUNT, clientSidecarConfig, gatewayConfig, GATEWAY_PORT, SERVER_SERVICE_ACCOUNT, SERVICE_HOST, SERVICE_PORT, serverSidecarConfig, type MeshTls } from './weft-config.js';
 
 /** The CLI entry to run; WEFT_BENCH_MAIN points at another build's main.js (to compare two builds). */
 export function weftMain(): string {
@@ -92,21 +95,39 @@ function weftTargetsFor(main: string, label: string): Target[] {
       }
     },
   };
-  const mesh: Target = {
-    name: `weft mesh${label}`,
-    path: 'wrk -> weft sidecar (outbound) -> weft sidecar (inbound) -> upstream',
+  return [single, meshTarget(main, label, unavailable, false), meshTarget(main, label, unavailable, true)];
+}
+
+/** Workload certificates for both sidecars, issued by a fresh self-signed mesh CA in `dir`. */
+function meshCertificates(dir: string): MeshTls {
+  const ca = loadSelfSignedCa(join(dir, 'ca'));
+  const now = Date.now();
+  const issue = (serviceAccount: string) => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+    const cert = ca.issue(spki, { trustDomain: 'cluster.local', namespace: 'bench', serviceAccount }, new Date(now - 60_000), new Date(now + 3_600_000));
+    return { certificateChain: cert.certificateChain, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  };
+  return { trustBundle: ca.trustBundle, client: issue(CLIENT_SERVICE_ACCOUNT), server: issue(SERVER_SERVICE_ACCOUNT) };
+}
+
+function meshTarget(main: string, label: string, unavailable: string | undefined, mtls: boolean): Target {
+  return {
+    name: `weft mesh${mtls ? ' (mTLS)' : ''}${label}`,
+    path: `wrk -> weft sidecar (outbound) ${mtls ? '-(Istio mTLS)->' : '->'} weft sidecar (inbound) -> upstream`,
     hops: 2,
     ...(unavailable ? { unavailable } : {}),
     start: async (group, upstreamPort): Promise<Started> => {
       const { path: dir, remove: cleanup } = group.tempDir('weft-bench-mesh-');
       try {
+        const tls = mtls ? meshCertificates(dir) : undefined;
         // The server sidecar learns the workload port of its inbound traffic from the port map
         // (there is no original-destination capture on loopback), so its bound port is chosen first.
         const inboundPort = await freePort();
-        const server = await startWeft(group, main, 'weft-sidecar-server', dir, serverSidecarConfig(upstreamPort), [
+        const server = await startWeft(group, main, 'weft-sidecar-server', dir, serverSidecarConfig(upstreamPort, tls), [
           '--role', 'sidecar', '--outbound-port', '0', '--inbound-port', '0', '--inbound-port-map', `${inboundPort}=${SERVICE_PORT}`,
         ]);
-        const client = await startWeft(group, main, 'weft-sidecar-client', dir, clientSidecarConfig(port(server, `inbound-map:${inboundPort}`)), [
+        const client = await startWeft(group, main, 'weft-sidecar-client', dir, clientSidecarConfig(port(server, `inbound-map:${inboundPort}`), tls), [
           '--role', 'sidecar', '--outbound-port', '0', '--inbound-port', '0',
         ]).catch(async (e: unknown) => {
           await group.stop(server.child);
@@ -116,7 +137,7 @@ function weftTargetsFor(main: string, label: string): Target[] {
           url: `http://127.0.0.1:${port(client, 'outbound')}/`,
           host: `${SERVICE_HOST}:${SERVICE_PORT}`,
           proxies: [client.child, server.child],
-          note: 'Host-routed on the outbound port, inbound via port map, plaintext',
+          note: `Host-routed on the outbound port, inbound via port map, ${mtls ? 'ISTIO_MUTUAL (auto mTLS, STRICT inbound)' : 'plaintext'}`,
           cleanup,
         };
       } catch (e) {
@@ -125,5 +146,4 @@ function weftTargetsFor(main: string, label: string): Target[] {
       }
     },
   };
-  return [single, mesh];
 }

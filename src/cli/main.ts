@@ -22,9 +22,11 @@ const MODULES: Record<string, () => Promise<Register[]>> = {
   install: async () => [(await import('./commands/install.js')).registerInstall],
   pending: async () => [(await import('./commands/not-yet.js')).registerPending],
   demo: async () => [(await import('./commands/demo.js')).registerDemo],
+  dashboard: async () => [(await import('./commands/dashboard.js')).registerDashboard],
+  graph: async () => [(await import('./commands/graph.js')).registerGraph],
 };
 /** Commands registered by a module under another name. */
-const MODULE_OF: Record<string, string> = { down: 'up', status: 'up', delete: 'apply', label: 'get', logs: 'rollout', uninstall: 'install', dashboard: 'pending' };
+const MODULE_OF: Record<string, string> = { down: 'up', status: 'up', delete: 'apply', label: 'get', logs: 'rollout', uninstall: 'install' };
 
 const version = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
 

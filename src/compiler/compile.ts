@@ -16,8 +16,17 @@ import { sidecarOutboundListeners } from './listeners/outbound.js';
 import { sidecarInbound } from './listeners/inbound.js';
 import { gatewayListeners } from './listeners/gateway.js';
 import { sidecarRouteConfigs } from './routes/sidecar-routes.js';
+import { accessLogConfig } from './telemetry/access-logs.js';
 
-export function compileProxyConfig(snapshot: Snapshot, proxy: ProxyNode): ProxyConfig {
+export interface CompileOptions {
+  /**
+   * Set `version` to the content hash (default true). The push server versions what it sends
+   * itself (distribution/version.ts), so the control plane skips this: hashing is most of a compile.
+   */
+  version?: boolean;
+}
+
+export function compileProxyConfig(snapshot: Snapshot, proxy: ProxyNode, options: CompileOptions = {}): ProxyConfig {
   const scope = proxyScope(snapshot, proxy);
   const clusters = new ClusterSet();
   for (const c of builtinClusters(snapshot.mesh, proxy.role === 'sidecar')) clusters.add(c);
@@ -44,11 +53,11 @@ export function compileProxyConfig(snapshot: Snapshot, proxy: ProxyNode): ProxyC
       trustDomain: snapshot.mesh.trustDomain,
       pathNormalization: snapshot.mesh.pathNormalization,
       outboundTrafficPolicy: scope.outboundTrafficPolicy,
-      ...(snapshot.mesh.accessLog ? { accessLog: snapshot.mesh.accessLog } : {}),
+      ...accessLogConfig(snapshot, proxy),
       ...(snapshot.mesh.tracing ? { tracing: snapshot.mesh.tracing } : {}),
     },
   };
-  return { version: contentVersion(body), ...body };
+  return { version: options.version === false ? '' : contentVersion(body), ...body };
 }
 
 /**
@@ -75,13 +84,23 @@ export function contentVersion(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
 
+// Hashing dominates a compile (a 300 KiB config), so this builds one string without intermediate
+// arrays; keys sort by UTF-16 code units, as `<` compares them, so versions are unchanged.
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
   }
-  return JSON.stringify(value) ?? 'null';
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  for (const key of Object.keys(record).sort()) {
+    const v = record[key];
+    if (v === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }
 
 function byName<T extends { name: string }>(a: T, b: T): number {

@@ -3,3 +3,4 @@ export { buildSnapshot, type Snapshot } from './snapshot.js';
 export { compileProxyConfig, contentVersion } from './compile.js';
 export { proxyNodeFor, proxyRoleOf } from './proxy-node.js';
 export { simulate, type SimulatedRequest, type SimulationResult } from './simulate.js';
+export { describeChange, isEmptyChange, proxyAffected, type ConfigChange } from './dependencies.js';

@@ -34,15 +34,15 @@ export function proxyScope(snapshot: Snapshot, node: ProxyNode): ProxyScope {
   const isSidecar = node.role === 'sidecar';
   const sidecar = isSidecar ? snapshot.sidecars.forProxy(node.namespace, node.labels) : undefined;
   const egress = sidecar?.spec.egress;
-  const sidecarNs = sidecar?.metadata.namespace ?? node.namespace;
-
-  // Egress host entries are `ns/host`: `*` any namespace, `.` the Sidecar's, `~` none.
+  // Egress host entries are `ns/host`: `*` any namespace, `~` none, `.` the workload's own: a
+  // Sidecar applies in its own namespace, and the root namespace's default Sidecar with `./*`
+  // keeps every workload to its own namespace (Istio's ConvertToSidecarScope).
   const entryAdmits = (entry: string, namespace: string, host: string): boolean => {
     const slash = entry.indexOf('/');
     const ns = slash < 0 ? '*' : entry.slice(0, slash);
     const pattern = slash < 0 ? entry : entry.slice(slash + 1);
     if (ns === '~') return false;
-    if (ns !== '*' && (ns === '.' ? sidecarNs : ns) !== namespace) return false;
+    if (ns !== '*' && (ns === '.' ? node.namespace : ns) !== namespace) return false;
     return hostCovers(pattern, host) || hostsIntersect(pattern, host);
   };
   const admits = (service: Service, port: number | undefined): boolean => {

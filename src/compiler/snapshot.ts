@@ -22,6 +22,8 @@ export interface Snapshot {
   readonly peerAuthentications: readonly ResourceOf<'PeerAuthentication'>[];
   readonly requestAuthentications: readonly ResourceOf<'RequestAuthentication'>[];
   readonly authorizationPolicies: readonly ResourceOf<'AuthorizationPolicy'>[];
+  /** Oldest first: Istio takes the first namespace-wide and the first matching workload Telemetry. */
+  readonly telemetries: readonly ResourceOf<'Telemetry'>[];
 }
 
 export function buildSnapshot(resources: readonly AnyResource[], registry: Registry, mesh: MeshOptions): Snapshot {
@@ -37,5 +39,6 @@ export function buildSnapshot(resources: readonly AnyResource[], registry: Regis
     peerAuthentications: of('PeerAuthentication'),
     requestAuthentications: of('RequestAuthentication'),
     authorizationPolicies: of('AuthorizationPolicy'),
+    telemetries: of('Telemetry'),
   };
 }

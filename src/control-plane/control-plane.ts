@@ -2,21 +2,24 @@
  * `weft control-plane`, wired: config sources -> registry -> snapshot -> push server, with the
  * monitoring port beside it. Nothing here decides anything about the mesh; each step is the
  * folder that owns it. What this file does own is the order of events: a source change is taken
- * whole (the source already refused invalid sets), the snapshot is rebuilt once, and the push
- * server is told; its debounce coalesces bursts and it sends a proxy only a config that changed.
+ * whole (the source already refused invalid sets), the snapshot is rebuilt once, the change is
+ * diffed against the previous snapshot, and the push server is told which proxies it can affect;
+ * only those are recompiled (the others keep their config and version), its debounce coalesces
+ * bursts, and it sends a proxy only a config that changed.
  */
 import type { Diagnostic } from '../lib/diagnostic.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
 import type { AnyResource } from '../resources/index.js';
 import type { ConfigSource, SourceEvent } from '../sources/index.js';
 import { buildRegistry, instancesFromPods, meshOptionsFrom } from '../registry/index.js';
-import { buildSnapshot, compileProxyConfig, type Snapshot } from '../compiler/index.js';
+import { buildSnapshot, compileProxyConfig, describeChange, isEmptyChange, proxyAffected, type Snapshot } from '../compiler/index.js';
 import { MetricsRegistry, PushServer, versionConfig, type ProxyStatus } from '../distribution/index.js';
 import type { ProxyConfig, ProxyNode } from '../proxy-config/index.js';
 import { verifyToken } from './token.js';
 import { DEFAULT_WORKLOAD_CERT_TTL_MS, type CertificateAuthority, type IssuedCertificate } from '../ca/index.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { controlPlaneMetrics, type ControlPlaneMetrics } from './metrics.js';
+import { GraphCollector, type ScrapeTarget } from '../telemetry/graph/index.js';
 
 export interface ControlPlaneOptions {
   sources: readonly ConfigSource[];
@@ -34,6 +37,14 @@ export interface ControlPlaneOptions {
   workloadCertTtlMs?: number;
   /** Where proxies send spans when meshConfig names no collector: the embedded trace store (`host:port`). */
   defaultZipkinAddress?: string;
+  /** How often the service graph scrapes every connected proxy's metrics; default 5 s, 0 never. */
+  graphScrapeIntervalMs?: number;
+  /**
+   * Which proxies a change recompiles: `affected` (default) only those whose config it can change
+   * (compiler/dependencies.ts), `all` every connected proxy (the benchmark's baseline, and a way out
+   * should a scoping rule ever prove wrong).
+   */
+  recompile?: 'affected' | 'all';
 }
 
 /** A change a source refused: the set stays what it was. */
@@ -49,6 +60,8 @@ export interface RejectedChange {
 export class ControlPlane {
   readonly metrics = new MetricsRegistry();
   readonly push: PushServer;
+  /** The live service graph, from the connected proxies' metrics (`/debug/graph`). */
+  readonly graph: GraphCollector;
   readonly #options: ControlPlaneOptions;
   readonly #log: Logger;
   readonly #counters: ControlPlaneMetrics;
@@ -70,6 +83,12 @@ export class ControlPlane {
       metrics: this.metrics,
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     });
+    this.graph = new GraphCollector({
+      targets: () => this.#scrapeTargets(),
+      intervalMs: options.graphScrapeIntervalMs ?? 5_000,
+      isExternal: (host) => this.#snapshot?.registry.servicesByHost(host).some((s) => s.location === 'MESH_EXTERNAL') ?? false,
+      log: this.#log,
+    });
     const log = this.#log;
     this.push.on('connected', (s) => log.info('proxy connected', { proxy: s.nodeId, role: s.role }));
     this.push.on('disconnected', (id, reason) => {
@@ -88,9 +107,11 @@ export class ControlPlane {
   /** Loads every source (each reports its first set before this resolves) and starts watching. */
   async start(): Promise<void> {
     for (const source of this.#options.sources) await source.start((event) => this.#onSourceEvent(source, event));
+    this.graph.start();
   }
 
   async close(): Promise<void> {
+    this.graph.stop();
     for (const source of this.#options.sources) source.stop();
     await this.push.close();
   }
@@ -125,6 +146,15 @@ export class ControlPlane {
     if (!node || !this.push.proxies().some((p) => p.nodeId === proxyId)) return undefined;
     const config = this.#compile(node);
     return redact({ ...config, version: versionConfig(config).version });
+  }
+
+  /** Every connected proxy's metrics port on its node ip: the port its hello named, else Istio's 15090. */
+  #scrapeTargets(): ScrapeTarget[] {
+    return this.push.connectedNodes().map(({ node, prometheusPort }) => {
+      const port = prometheusPort ?? 15090;
+      const host = node.ip === '0.0.0.0' || node.ip === '' ? '127.0.0.1' : node.ip;
+      return { id: node.id, host, port, address: `${host.includes(':') ? `[${host}]` : host}:${port}`, namespace: node.namespace, workload: node.workload, role: node.role };
+    });
   }
 
   #onSourceEvent(source: ConfigSource, event: SourceEvent): void {
@@ -163,19 +193,41 @@ export class ControlPlane {
       this.#reject(sourceName, [{ code: 'IST0001', level: 'Error', message: `Internal error: ${message}` }]);
       return;
     }
+    const previous = this.#snapshot ? { snapshot: this.#snapshot, resources: this.#resources } : undefined;
     this.#resources = resources;
     this.#snapshot = snapshot;
     this.#counters.accepted.inc();
     this.#counters.services.set(snapshot.registry.services.length);
     this.#counters.virtualServices.set(resources.filter((r) => r.kind === 'VirtualService').length);
     this.#log.info('configuration loaded', { source: sourceName, resources: resources.length, services: snapshot.registry.services.length });
-    // Every proxy is recompiled; the push server sends only those whose config actually changed.
-    this.push.notifyChange('all');
+    this.#notify(previous, snapshot, resources);
+  }
+
+  /** Tells the push server which proxies to recompile: those the change can affect, or all when unsure. */
+  #notify(previous: { snapshot: Snapshot; resources: readonly AnyResource[] } | undefined, snapshot: Snapshot, resources: readonly AnyResource[]): void {
+    if (!previous || this.#options.recompile === 'all') {
+      this.push.notifyChange('all');
+      return;
+    }
+    try {
+      const change = describeChange(previous.snapshot, snapshot, previous.resources, resources);
+      if (isEmptyChange(change)) return;
+      // Decided now, over the proxies connected now: a proxy that connects later is compiled on
+      // connect from a snapshot that already has this change, and the debounce window then holds
+      // a set of ids rather than two snapshots per change.
+      const affected = new Set(this.push.connectedNodes().filter(({ node }) => proxyAffected(change, node)).map(({ node }) => node.id));
+      if (affected.size > 0) this.push.notifyChange((node) => affected.has(node.id));
+    } catch (err) {
+      // Scoping is an optimisation: when it fails, recompiling everyone is always correct.
+      this.#log.warn('cannot scope the change; recompiling every proxy', { error: err instanceof Error ? err.message : String(err) });
+      this.push.notifyChange('all');
+    }
   }
 
   #compile(node: ProxyNode): ProxyConfig {
     if (!this.#snapshot) throw new Error('no valid configuration has been loaded yet');
-    return compileProxyConfig(this.#snapshot, node);
+    // The push server hashes the JSON it sends; the compiler's own hash would be computed and dropped.
+    return compileProxyConfig(this.#snapshot, node, { version: false });
   }
 
   /** The identity is the node's namespace and service account, both covered by its token. */

@@ -6,6 +6,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ControlPlane } from './control-plane.js';
+import { parseDurationMs } from '../lib/duration.js';
 
 export function startMonitoring(cp: ControlPlane, address: string, port: number): Promise<http.Server> {
   const server = http.createServer((req, res) => serve(cp, req, res));
@@ -52,11 +53,46 @@ function serve(cp: ControlPlane, req: IncomingMessage, res: ServerResponse): voi
         })),
       });
     }
+    case '/debug/graph':
+      return serveGraph(cp, url, res);
+    case '/debug/graph/series':
+      return serveEdgeSeries(cp, url, res);
     case '/':
-      return send(res, 200, 'text/plain', ['/metrics', '/ready', '/debug/syncz', '/debug/config_dump?proxyID=ID', '/debug/config_errors'].join('\n') + '\n');
+      return send(res, 200, 'text/plain', ['/metrics', '/ready', '/debug/syncz', '/debug/config_dump?proxyID=ID', '/debug/config_errors', '/debug/graph?namespace=NS&window=60s', '/debug/graph/series?edge=ID&range=10m&step=30s'].join('\n') + '\n');
     default:
       return send(res, 404, 'text/plain', 'not found\n');
   }
+}
+
+/** A duration query parameter within 1 s and the history kept; a string is the error to answer. */
+function durationParam(cp: ControlPlane, url: URL, name: string, fallback: string): number | string {
+  const text = url.searchParams.get(name) ?? fallback;
+  let ms: number;
+  try {
+    ms = parseDurationMs(text);
+  } catch (err) {
+    return `${name}: ${(err as Error).message}`;
+  }
+  const maxMs = cp.graph.history.historyMs;
+  return ms >= 1000 && ms <= maxMs ? ms : `${name}: ${text} is outside 1s..${maxMs / 1000}s (the history kept)`;
+}
+
+/** The service graph (src/telemetry/graph/compute.ts documents the JSON). */
+function serveGraph(cp: ControlPlane, url: URL, res: ServerResponse): void {
+  const windowMs = durationParam(cp, url, 'window', '60s');
+  if (typeof windowMs === 'string') return json(res, 400, { error: windowMs });
+  const namespace = url.searchParams.get('namespace') || undefined;
+  return json(res, 200, cp.graph.graph({ windowMs, window: url.searchParams.get('window') ?? '60s', ...(namespace !== undefined ? { namespace } : {}) }));
+}
+
+/** One edge's rates over time, for charts: `{edge, stepSeconds, points: [{at, requestRate, errorRate, p50Ms, p99Ms, tcp?}]}`. */
+function serveEdgeSeries(cp: ControlPlane, url: URL, res: ServerResponse): void {
+  const edge = url.searchParams.get('edge');
+  if (!edge) return json(res, 400, { error: 'edge is required: an edge id from /debug/graph, e.g. workload/default/productpage-v1->service/default/reviews:http' });
+  const rangeMs = durationParam(cp, url, 'range', '10m');
+  const stepMs = durationParam(cp, url, 'step', '30s');
+  if (typeof rangeMs === 'string' || typeof stepMs === 'string') return json(res, 400, { error: typeof rangeMs === 'string' ? rangeMs : stepMs });
+  return json(res, 200, cp.graph.series({ edge, rangeMs, stepMs }));
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -32,6 +32,8 @@ export interface DiscoveryClientOptions {
   servers: string[];
   node: ProxyNode;
   token: string;
+  /** Told to the control plane in the hello, so it can scrape this proxy's metrics for the service graph. */
+  prometheusPort?: number;
   /**
    * Installs a config completely or not at all; a thrown error counts as a rejection. It may be
    * asynchronous (the proxy binds new ports before committing); configs are then applied one at a
@@ -246,6 +248,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     });
     const hello: ClientMessage = { type: 'hello', node: this.#options.node, token: this.#options.token };
     if (this.#current) hello.lastVersion = this.#current.version;
+    if (this.#options.prometheusPort !== undefined) hello.prometheusPort = this.#options.prometheusPort;
     stream.write(encodeFrame(hello));
   }
 

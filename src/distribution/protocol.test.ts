@@ -112,6 +112,9 @@ test('messages are checked field by field', () => {
   bad({ type: 'hello', node: { ...node('a.b'), id: '' }, token: 't' }, /node must be a ProxyNode/);
   bad({ type: 'hello', node: { ...node('a.b'), role: 'router' }, token: 't' }, /node must be a ProxyNode/);
   bad({ type: 'hello', node: node('a.b') }, /hello message: token must be a string/);
+  bad({ type: 'hello', node: node('a.b'), token: 't', prometheusPort: 70000 }, /hello message: prometheusPort must be a port number/);
+  bad({ type: 'hello', node: node('a.b'), token: 't', prometheusPort: '15090' }, /hello message: prometheusPort must be a port number/);
+  assert.equal((parseClientMessage({ type: 'hello', node: node('a.b'), token: 't', prometheusPort: 15090 }) as { prometheusPort?: number }).prometheusPort, 15090);
   bad({ type: 'ack', version: 1, nonce: '1' }, /ack message: version must be a string/);
   bad({ type: 'nack', version: 'v', nonce: '1' }, /nack message: error must be a string/);
   assert.deepEqual(parseClientMessage({ type: 'ack', version: 'v', nonce: '1', extra: true }), { type: 'ack', version: 'v', nonce: '1' });

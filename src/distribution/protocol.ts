@@ -33,6 +33,8 @@ export interface HelloMessage {
   token: string;
   /** The version the proxy already serves (after a reconnect), so an unchanged config is not re-sent. */
   lastVersion?: string;
+  /** Where the proxy serves /stats/prometheus on its node ip (Istio's ENVOY_PROMETHEUS_PORT node metadata); the service graph scrapes it. */
+  prometheusPort?: number;
 }
 export interface AckMessage {
   type: 'ack';
@@ -212,6 +214,11 @@ export function parseClientMessage(value: unknown): ClientMessage {
       if (!isProxyNode(value.node)) bad('hello message: node must be a ProxyNode with a non-empty id');
       const hello: HelloMessage = { type: 'hello', node: value.node, token: str(value, 'token') };
       if (value.lastVersion !== undefined) hello.lastVersion = str(value, 'lastVersion');
+      if (value.prometheusPort !== undefined) {
+        const port = value.prometheusPort;
+        if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) bad('hello message: prometheusPort must be a port number');
+        hello.prometheusPort = port;
+      }
       return hello;
     }
     case 'ack':

@@ -13,7 +13,7 @@ import type { ProxyConfig, ProxyNode } from '../proxy-config/index.js';
 import { realNow, realSetTimer, type CancelTimer, type Now, type SetTimer } from './clock.js';
 import { Debouncer } from './debounce.js';
 import { keepAlive } from './keepalive.js';
-import { MetricsRegistry } from './metrics.js';
+import { MetricsRegistry, type Counter } from './metrics.js';
 import {
   CONTENT_TYPE, DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, REPLICA_HEADER, STREAM_PATH, encodeFrame, parseClientMessage,
   type AckMessage, type ClientMessage, type CsrMessage, type ErrorMessage, type HelloMessage, type IssuedCertificate, type NackMessage,
@@ -83,7 +83,10 @@ export class PushServer extends EventEmitter<PushServerEvents> {
   readonly #debouncer: Debouncer<NodePredicate[] | 'all'>;
   /** Proxies waiting to be recompiled, with the time of the earliest change that concerns them. */
   readonly #queue = new Map<Connection, number>();
+  /** A change is waiting out the debounce. */
+  #debouncing = false;
   #draining = false;
+  readonly #compiles: Counter;
   #nextConnectionId = 0;
   #nextNonce = 0;
 
@@ -101,8 +104,12 @@ export class PushServer extends EventEmitter<PushServerEvents> {
       now: this.#now,
       setTimer: this.#setTimer,
       merge: (a, b) => (a === 'all' || b === 'all' ? 'all' : [...a, ...b]),
-      fire: (affects, firstAt) => this.#enqueue(affects, firstAt),
+      fire: (affects, firstAt) => {
+        this.#debouncing = false;
+        this.#enqueue(affects, firstAt);
+      },
     });
+    this.#compiles = this.registry.counter('weft_proxy_config_compiles', 'Proxy configs compiled, on connect and for the proxies a change can affect (the others keep theirs).');
     this.#server = options.tls ? http2.createSecureServer(options.tls) : http2.createServer();
     this.#server.on('session', (session) => {
       this.#sessions.add(session);
@@ -130,6 +137,7 @@ export class PushServer extends EventEmitter<PushServerEvents> {
   /** Stops listening and drops every stream; proxies fail over to another replica. */
   async close(): Promise<void> {
     this.#debouncer.cancel();
+    this.#debouncing = false;
     this.#queue.clear();
     for (const session of this.#sessions) session.destroy();
     if (!this.#server.listening) return;
@@ -138,11 +146,22 @@ export class PushServer extends EventEmitter<PushServerEvents> {
 
   /** Records a config change; after the debounce, affected proxies are recompiled and pushed if changed. */
   notifyChange(affects: Affects): void {
+    this.#debouncing = true;
     this.#debouncer.add(affects === 'all' ? 'all' : [affects]);
+  }
+
+  /** No change waiting and no proxy queued for recompiling: every push of the changes so far is sent. */
+  idle(): boolean {
+    return !this.#debouncing && !this.#draining && this.#queue.size === 0;
   }
 
   proxies(): ProxyStatus[] {
     return [...this.#connections].map((c) => proxyStatus(c, this.#options.replicaId));
+  }
+
+  /** Each connected proxy's node and the metrics port its hello named: what the service graph scrapes. */
+  connectedNodes(): { node: ProxyNode; prometheusPort?: number }[] {
+    return [...this.#connections].map((c) => ({ node: c.node, ...(c.prometheusPort !== undefined ? { prometheusPort: c.prometheusPort } : {}) }));
   }
 
   #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
@@ -209,6 +228,7 @@ export class PushServer extends EventEmitter<PushServerEvents> {
   #accept(stream: http2.ServerHttp2Stream, hello: HelloMessage): Connection {
     stream.respond({ ':status': 200, 'content-type': CONTENT_TYPE, [REPLICA_HEADER]: this.#options.replicaId });
     const conn: Connection = { id: ++this.#nextConnectionId, node: hello.node, stream, connectedAt: this.#now(), closed: false };
+    if (hello.prometheusPort !== undefined) conn.prometheusPort = hello.prometheusPort;
     if (hello.lastVersion !== undefined) {
       // The proxy already serves this version (from this or another replica); push only if it differs.
       conn.sent = { version: hello.lastVersion, nonce: '' };
@@ -305,6 +325,7 @@ export class PushServer extends EventEmitter<PushServerEvents> {
     let frame: Buffer;
     let version: string;
     try {
+      this.#compiles.inc();
       const versioned = versionConfig(this.#options.compile(conn.node));
       version = versioned.version;
       if (version === conn.sent?.version) return;

@@ -43,6 +43,8 @@ export interface Connection {
   /** A CSR being signed: one at a time per proxy, so a proxy cannot queue signing work without bound. */
   signing?: boolean;
   closed: boolean;
+  /** From the hello: where the proxy's /stats/prometheus is served on node.ip. */
+  prometheusPort?: number;
 }
 
 export function proxyStatus(conn: Connection, replica: string): ProxyStatus {

@@ -118,12 +118,12 @@ describe('weft control-plane with a connected weft proxy', { timeout: 60_000 }, 
     writeFileSync(join(dir, 'token'), token.stdout);
     writeFileSync(join(dir, 'node.json'), JSON.stringify({ id: NODE_ID, role: 'ingress-gateway', namespace: 'istio-system', labels: { istio: 'ingressgateway' } }));
     for (const name of ['istiod-a', 'istiod-b']) {
-      const proc = procs.start(name, ['control-plane', '--config', configDir, '--state-dir', stateDir, '--port', '0', '--monitoring-port', '0', '--replica-id', name]);
+      const proc = procs.start(name, ['control-plane', '--config', configDir, '--state-dir', stateDir, '--port', '0', '--monitoring-port', '0', '--dashboard-port', 'none', '--replica-id', name]);
       replicas.push({ name, proc, ready: await proc.ready, monitoring: '' });
     }
     for (const r of replicas) r.monitoring = `http://127.0.0.1:${r.ready.ports.monitoring}`;
     const servers = replicas.map((r) => `127.0.0.1:${r.ready.ports.xds}`).join(',');
-    const proxy = procs.start('proxy', ['proxy', '--control-plane', servers, '--node', join(dir, 'node.json'), '--token-file', join(dir, 'token'),
+    const proxy = procs.start('proxy', ['proxy', '--control-plane', servers, '--prometheus-port', '0', '--status-port', '0', '--node', join(dir, 'node.json'), '--token-file', join(dir, 'token'),
       '--port-map', '80=0', '--admin-port', '0', '--health-port', '0', '--bind', '127.0.0.1']);
     proxyReady = await proxy.ready;
     assert.ok(proxyReady.ports['gateway:80'], `the first pushed config opens the gateway port: ${JSON.stringify(proxyReady)}`);

@@ -175,7 +175,7 @@ describe('mTLS between sidecars with certificates from the control plane\'s CA',
     writeFileSync(join(configDir, 'mesh.yaml'), mesh(appPort, impostorPort, honestPort));
     writeFileSync(join(configDir, 'peer-authn.yaml'), peerAuthn('STRICT'));
     const stateDir = join(dir, 'state');
-    const cp = procs.start('istiod', ['control-plane', '--config', configDir, '--state-dir', stateDir, '--port', '0', '--monitoring-port', '0',
+    const cp = procs.start('istiod', ['control-plane', '--config', configDir, '--state-dir', stateDir, '--port', '0', '--monitoring-port', '0', '--dashboard-port', 'none',
       '--cacerts', cacerts, '--workload-cert-ttl', '4s']);
     const xds = `127.0.0.1:${(await cp.ready).ports.xds}`;
     const sidecar = (name: string, sa: string, ip: string, bind: string, labels: Record<string, string>, extra: string[]) => {
@@ -183,7 +183,7 @@ describe('mTLS between sidecars with certificates from the control plane\'s CA',
       assert.equal(token.code, 0, token.stderr);
       writeFileSync(join(dir, `${name}.token`), token.stdout);
       writeFileSync(join(dir, `${name}.json`), JSON.stringify({ id: `${name}.default`, role: 'sidecar', namespace: 'default', serviceAccount: sa, ip, labels }));
-      return procs.start(name, ['proxy', '--control-plane', xds, '--node', join(dir, `${name}.json`), '--token-file', join(dir, `${name}.token`),
+      return procs.start(name, ['proxy', '--control-plane', xds, '--prometheus-port', '0', '--status-port', '0', '--node', join(dir, `${name}.json`), '--token-file', join(dir, `${name}.token`),
         '--bind', bind, '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--health-port', '0', ...extra]);
     };
     const server = sidecar('server-0', 'server', APP_IP, SERVER_IP, { app: 'server-app' }, ['--inbound-port-map', `${appPort}=${appPort}`]);

@@ -67,8 +67,23 @@ export interface MeshRuntimeConfig {
   /** meshConfig.outboundTrafficPolicy.mode for unknown destinations. */
   outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
   /** meshConfig.accessLogFile (`/dev/stdout`...), accessLogEncoding and accessLogFormat; absent: no access log. */
-  accessLog?: { encoding: 'TEXT' | 'JSON'; format?: string; file?: string };
+  accessLog?: AccessLogSettings;
+  /**
+   * Access logs as Telemetry resources configure them for this proxy (one per provider): when
+   * present they replace `accessLog`, and an empty list turns access logs off. `mode` keeps one to
+   * the client side (outbound and gateway listeners) or the server side (inbound); absent: both.
+   */
+  accessLogs?: (AccessLogSettings & { mode?: 'CLIENT' | 'SERVER' })[];
   tracing?: { samplingPercent: number; zipkinAddress?: string };
+}
+
+/** Where and how one access log is written. */
+export interface AccessLogSettings {
+  encoding: 'TEXT' | 'JSON';
+  /** Envoy's format string (TEXT) or a JSON object of key -> operator (JSON); absent: Istio's default. */
+  format?: string;
+  /** `/dev/stdout` (default), `/dev/stderr` or a file path. */
+  file?: string;
 }
 
 // ---------------------------------------------------------------- listeners

@@ -7,6 +7,7 @@
 import { shape, checkShape } from './config-schema.js';
 import type { ProxyRole } from '../proxy-config/index.js';
 import type { ConfigSnapshot } from './snapshot.js';
+import type { AppProbers } from './app-health.js';
 import type { PortSpec } from './listeners/ports.js';
 
 export interface Bootstrap {
@@ -38,6 +39,8 @@ export interface Bootstrap {
    * the sidecar holds the pod address's ports): inbound clusters' endpoints are sent here.
    */
   appAddress: string | undefined;
+  /** Istio's rewritten app probes, served on the status port at `/app-health/...` (app-health.ts). */
+  appProbers?: AppProbers;
   /** How long SIGTERM waits for in-flight requests (Istio's terminationDrainDuration, 5s). */
   drainTimeoutMs: number;
   /** A request's headers must arrive within this; slow clients get 408. */

@@ -40,7 +40,7 @@ function writeConfig(path: string, value: unknown): void {
 }
 
 async function startCli(configPath: string): Promise<{ child: ChildProcess; ports: Record<string, number>; stderr: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [main, 'proxy', '--config', configPath, '--bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--port-map', '80=0', '--drain-timeout', '5s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'proxy', '--config', configPath, '--prometheus-port', '0', '--status-port', '0', '--bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--port-map', '80=0', '--drain-timeout', '5s'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   let err = '';

@@ -24,6 +24,7 @@ import { realSleep, type ProxyServices } from './services.js';
 import type { UpstreamPort } from './upstream-port.js';
 import { Telemetry } from './telemetry/recorder.js';
 import { startMergedMetricsServer, startPrometheusServer } from './telemetry/server.js';
+import { handleAppHealth } from './app-health.js';
 import { Tracer } from './tracing/tracer.js';
 
 export interface ProxyOptions {
@@ -128,7 +129,7 @@ export class Proxy {
     const app = b.appMetrics ? { address: appHost(b), port: b.appMetrics.port, path: b.appMetrics.path } : undefined;
     const wanted: [string, number | undefined, () => Promise<http.Server>][] = [
       ['prometheus', b.ports.prometheus, () => startPrometheusServer(source, b.bindAddress, b.ports.prometheus ?? 0)],
-      ['status', b.ports.status, () => startMergedMetricsServer(source, app, b.bindAddress, b.ports.status ?? 0, (error) => this.services.log.warn('app metrics not merged', { error }))],
+      ['status', b.ports.status, () => startMergedMetricsServer(source, app, b.bindAddress, b.ports.status ?? 0, (error) => this.services.log.warn('app metrics not merged', { error }), (req, res) => handleAppHealth(req, res, b.appProbers ?? {}, appHost(b)))],
     ];
     for (const [name, port, start] of wanted) {
       if (port === undefined) continue;

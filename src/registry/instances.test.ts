@@ -22,7 +22,7 @@ kind: Pod
 metadata:
   name: ${name}
   namespace: default
-  labels: {app: reviews, version: v1}
+  labels: {app: reviews, version: v1${sidecar ? ', security.istio.io/tlsMode: istio' : ''}}
   ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: reviews-v1-5d9f8b7c6d, uid: u, controller: true}]
 spec:
   serviceAccountName: bookinfo-reviews
@@ -45,11 +45,11 @@ test('with Pods in the set, the instances are the running pods (ready or not), n
   const resources = load(DEPLOYMENT + pod('reviews-v1-5d9f8b7c6d-aaaaa', '127.5.0.1', true, true) + pod('reviews-v1-5d9f8b7c6d-bbbbb', '127.5.0.2', false, false));
   const instances = workloadInstances(resources);
   assert.deepEqual(instances, [{
-    name: 'reviews-v1-5d9f8b7c6d-aaaaa', namespace: 'default', labels: { app: 'reviews', version: 'v1' }, ip: '127.5.0.1',
-    serviceAccount: 'bookinfo-reviews', ports: [{ name: 'http', containerPort: 9080, protocol: 'TCP' }], hasSidecar: true, workload: 'reviews-v1', ready: true,
+    name: 'reviews-v1-5d9f8b7c6d-aaaaa', namespace: 'default', labels: { app: 'reviews', version: 'v1', 'security.istio.io/tlsMode': 'istio' }, ip: '127.5.0.1',
+    serviceAccount: 'bookinfo-reviews', ports: [{ name: 'http', containerPort: 9080, protocol: 'TCP' }], hasSidecar: true, tlsMode: 'istio', workload: 'reviews-v1', ready: true,
   }, {
     name: 'reviews-v1-5d9f8b7c6d-bbbbb', namespace: 'default', labels: { app: 'reviews', version: 'v1' }, ip: '127.5.0.2',
-    serviceAccount: 'bookinfo-reviews', ports: [{ name: 'http', containerPort: 9080, protocol: 'TCP' }], hasSidecar: false, workload: 'reviews-v1', ready: false,
+    serviceAccount: 'bookinfo-reviews', ports: [{ name: 'http', containerPort: 9080, protocol: 'TCP' }], hasSidecar: false, tlsMode: 'disabled', workload: 'reviews-v1', ready: false,
   }]);
   assert.deepEqual(instancesFromPods(load(DEPLOYMENT)), []);
   // Without any Pod, instances are still derived from Deployments (goldens, tests, benchmarks).

@@ -21,7 +21,10 @@ export function workloadInstances(resources: readonly AnyResource[], options: In
   return resources.some((r) => r.kind === 'Pod') ? instancesFromPods(resources) : instancesFromDeployments(resources, options);
 }
 
-/** Running pods with an address (`ready` says whether they serve as endpoints); hasSidecar from an `istio-proxy` container (injected or a gateway). */
+/**
+ * Running pods with an address (`ready` says whether they serve as endpoints); hasSidecar from an
+ * `istio-proxy` container (injected or a gateway), tlsMode from the injector's label.
+ */
 export function instancesFromPods(resources: readonly AnyResource[]): WorkloadInstance[] {
   const pods = resources
     .filter((r): r is ResourceOf<'Pod'> => r.kind === 'Pod')
@@ -40,6 +43,7 @@ export function instancesFromPods(resources: readonly AnyResource[]): WorkloadIn
       serviceAccount: p.spec.serviceAccountName,
       ports: p.spec.containers.flatMap((c) => (c.ports ?? []).map((port) => ({ ...(port.name ? { name: port.name } : {}), containerPort: port.containerPort, protocol: port.protocol }))),
       hasSidecar: p.spec.containers.some((c) => c.name === 'istio-proxy'),
+      tlsMode: p.metadata.labels?.['security.istio.io/tlsMode'] === 'istio' ? 'istio' : 'disabled',
       workload: workloadOf(owner) || p.metadata.name,
       ready,
     });
@@ -66,7 +70,10 @@ export function instancesFromDeployments(resources: readonly AnyResource[], opti
   for (const d of deployments) {
     const template = d.spec.template;
     const labels = { ...(template.metadata?.labels ?? {}) };
-    const hasSidecar = isGateway(labels) || injected(labels, template.metadata?.annotations ?? {}, namespaceLabels.get(d.metadata.namespace) ?? {}, template.spec.hostNetwork);
+    const sidecar = injected(labels, template.metadata?.annotations ?? {}, namespaceLabels.get(d.metadata.namespace) ?? {}, template.spec.hostNetwork);
+    const hasSidecar = isGateway(labels) || sidecar;
+    // As the injector labels pods (security.istio.io/tlsMode: istio): injected sidecars, not gateways.
+    const tlsMode = sidecar && !isGateway(labels) ? 'istio' as const : 'disabled' as const;
     for (let i = 0; i < d.spec.replicas; i++) {
       out.push({
         name: `${d.metadata.name}-${i}`,
@@ -76,6 +83,7 @@ export function instancesFromDeployments(resources: readonly AnyResource[], opti
         serviceAccount: template.spec.serviceAccountName,
         ports: template.spec.containers.flatMap((c) => (c.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.containerPort, protocol: p.protocol }))),
         hasSidecar,
+        tlsMode,
         workload: d.metadata.name,
         ready: true,
       });

@@ -65,7 +65,7 @@ export function kubeEndpoints(svc: KubeService, service: Service, instances: rea
       const target = resolveTargetPort(port, (name) => inst.ports.find((p) => p.name === name)?.containerPort);
       if (target === undefined) continue;
       out.get(port.port)?.push({
-        ...endpoint(service, port, inst.ip, target, inst.labels, inst.hasSidecar ? 'istio' : 'disabled'),
+        ...endpoint(service, port, inst.ip, target, inst.labels, inst.tlsMode),
         workload: { name: inst.workload, namespace: inst.namespace, serviceAccount: inst.serviceAccount },
       });
     }

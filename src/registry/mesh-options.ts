@@ -62,6 +62,7 @@ function apply(mesh: MeshOptions, mc: MeshConfig): void {
   if (mc.connectTimeout !== undefined) mesh.connectTimeoutMs = mc.connectTimeout;
   const normalization = mc.pathNormalization?.normalization;
   if (normalization) mesh.pathNormalization = normalization === 'DEFAULT' ? 'BASE' : normalization;
+  applyAccessLogProviders(mesh, mc);
   if (mc.accessLogFile) mesh.accessLog = { encoding: mc.accessLogEncoding ?? 'TEXT', file: mc.accessLogFile, ...(mc.accessLogFormat ? { format: mc.accessLogFormat } : {}) };
   const retry = mc.defaultHttpRetryPolicy;
   if (retry) {
@@ -76,4 +77,29 @@ function apply(mesh: MeshOptions, mc: MeshConfig): void {
   if (mc.defaultServiceExportTo?.length) mesh.defaultServiceExportTo = mc.defaultServiceExportTo;
   if (mc.defaultVirtualServiceExportTo?.length) mesh.defaultVirtualServiceExportTo = mc.defaultVirtualServiceExportTo;
   if (mc.defaultDestinationRuleExportTo?.length) mesh.defaultDestinationRuleExportTo = mc.defaultDestinationRuleExportTo;
+}
+
+/**
+ * Access-log providers by name, for Telemetry resources: Istio's DefaultMeshConfig defines
+ * `envoy` (a file log to /dev/stdout); configured providers replace a built-in of the same name.
+ * An envoyFileAccessLog without logFormat writes Istio's default text format.
+ */
+function applyAccessLogProviders(mesh: MeshOptions, mc: MeshConfig): void {
+  const providers = mesh.accessLogProviders ?? { envoy: { encoding: 'TEXT', file: '/dev/stdout' } };
+  for (const p of mc.extensionProviders ?? []) {
+    const f = p.envoyFileAccessLog;
+    if (!f) {
+      providers[p.name] = null;
+      continue;
+    }
+    const labels = f.logFormat?.labels;
+    providers[p.name] = {
+      encoding: labels ? 'JSON' : 'TEXT',
+      file: f.path || '/dev/stdout',
+      ...(labels ? { format: JSON.stringify(labels) } : f.logFormat?.text ? { format: f.logFormat.text } : {}),
+    };
+  }
+  mesh.accessLogProviders = providers;
+  const defaults = mc.defaultProviders?.accessLogging;
+  if (defaults) mesh.defaultAccessLogProviders = [...defaults];
 }

@@ -70,7 +70,7 @@ export function entryEndpoints(se: ServiceEntry, service: Service, instances: re
         if (inst.namespace !== service.namespace || !labelsMatch(selector, inst.labels)) continue;
         list.push({
           ...base, address: inst.ip, port: defaultTarget, labels: { ...inst.labels }, weight: 1,
-          tlsMode: !external && inst.hasSidecar ? 'istio' : 'disabled',
+          tlsMode: external ? 'disabled' : inst.tlsMode,
           workload: { name: inst.workload, namespace: inst.namespace, serviceAccount: inst.serviceAccount },
         });
       }

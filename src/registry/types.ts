@@ -18,8 +18,13 @@ export interface WorkloadInstance {
   serviceAccount: string;
   /** Container ports, with their names for Service targetPort resolution. */
   ports: ContainerPort[];
-  /** The pod runs a Weft proxy (sidecar or gateway), so it accepts Istio mTLS. */
+  /** The pod runs a Weft proxy: an injected sidecar or a gateway. */
   hasSidecar: boolean;
+  /**
+   * `istio` when clients may send it Istio mTLS: the label Istio's injector puts on sidecar pods
+   * (`security.istio.io/tlsMode`). Gateways do not carry it: their ports are reached as declared.
+   */
+  tlsMode: 'istio' | 'disabled';
   /** The owning workload (Deployment) name, for metrics and the proxy's identity. */
   workload: string;
   /**
@@ -115,6 +120,14 @@ export interface MeshOptions {
   defaultHttpRetryPolicy?: { attempts?: number; perTryTimeoutMs?: number; retryOn?: string; retryRemoteLocalities?: boolean; backoffMs?: number };
   pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   accessLog?: { encoding: 'TEXT' | 'JSON'; format?: string; file?: string };
+  /**
+   * meshConfig.extensionProviders that are file access logs (envoyFileAccessLog), by name, for
+   * Telemetry resources to name: Istio's built-in `envoy` (/dev/stdout) plus the configured ones.
+   * Providers of other kinds are listed as `null` (known names that write no file log here).
+   */
+  accessLogProviders?: Record<string, { encoding: 'TEXT' | 'JSON'; format?: string; file?: string } | null>;
+  /** meshConfig.defaultProviders.accessLogging. */
+  defaultAccessLogProviders?: string[];
   tracing?: { samplingPercent: number; zipkinAddress?: string };
   defaultServiceExportTo: string[];
   defaultVirtualServiceExportTo: string[];

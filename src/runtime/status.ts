@@ -13,7 +13,7 @@ export interface RuntimeStatus {
   gateways: { name: string; namespace: string; role: string; replicas: number; ready: number }[];
   ingress: { http: string | null; https: string | null };
   loadBalancers: { service: string; servicePort: number; url: string }[];
-  /** Not built yet (issue #9): null. */
+  /** The dashboard's URL: the same control plane pod's (`weft control-plane --dashboard-port`). */
   dashboard: string | null;
   /** The trace store's Zipkin base URL: a ready control plane pod's (the default revision's first). */
   tracing: string | null;
@@ -53,13 +53,15 @@ export function statusOf(daemon: Daemon): RuntimeStatus {
     gateways,
     ingress: { http: url(80, 'http'), https: url(443, 'https') },
     loadBalancers: listeners.map((l) => ({ service: l.service, servicePort: l.servicePort, url: `${l.servicePort === 443 ? 'https' : 'http'}://${l.address}:${l.port}` })),
-    dashboard: null,
+    dashboard: tracer?.network ? `http://${tracer.network.ip}:${DASHBOARD_PORT}` : null,
     tracing: tracer?.network ? `http://${tracer.network.ip}:${ZIPKIN_PORT}` : null,
   };
 }
 
 /** The trace store's port in a control plane pod (`weft control-plane --zipkin-port` default). */
 const ZIPKIN_PORT = 9411;
+/** The dashboard's port in a control plane pod (`weft control-plane --dashboard-port` default). */
+const DASHBOARD_PORT = 20001;
 
 function revisionRank(labels: Record<string, string> | undefined): number {
   const rev = labels?.['istio.io/rev'];

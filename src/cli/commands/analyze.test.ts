@@ -85,9 +85,3 @@ test('a file that does not exist is an error naming it', () => {
   assert.equal(code, 1);
   assert.match(stderr, /nonexistent\/weft\.yaml/);
 });
-
-test('commands whose part has not landed say so and exit 3', () => {
-  const { code, stderr } = weft('dashboard');
-  assert.equal(code, 3);
-  assert.match(stderr, /not available yet/);
-});

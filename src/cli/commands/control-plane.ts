@@ -16,6 +16,8 @@ interface ControlPlaneFlags {
   workloadCertTtl: string;
   zipkinPort: string;
   otlpPort: string;
+  graphScrapeInterval: string;
+  dashboardPort: string;
 }
 
 export function registerControlPlane(program: Command): void {
@@ -36,6 +38,8 @@ export function registerControlPlane(program: Command): void {
     .option('--workload-cert-ttl <duration>', 'lifetime of workload certificates; proxies renew at half of it', '24h')
     .option('--zipkin-port <port>', 'trace store: Zipkin v2 API (span ingestion and queries); 0 picks one, `none` runs no trace store', '9411')
     .option('--otlp-port <port>', 'trace store: OTLP/HTTP JSON span ingestion (/v1/traces)', '4318')
+    .option('--graph-scrape-interval <duration>', 'service graph: how often every connected proxy\'s metrics are scraped (0 never)', '5s')
+    .option('--dashboard-port <port>', 'the dashboard (read-only web UI) on --bind; 0 picks one, `none` runs none', '20001')
     .action(async (flags: ControlPlaneFlags) => {
       process.exitCode = await runControlPlane(flags);
     });
@@ -79,12 +83,15 @@ async function runControlPlane(flags: ControlPlaneFlags): Promise<number> {
   const port = portFlag(flags.port);
   const monitoring = portFlag(flags.monitoringPort);
   if (port === undefined || monitoring === undefined) return usage('--port and --monitoring-port take a port number (0 picks one)');
+  const dashboardPort = flags.dashboardPort === 'none' ? undefined : portFlag(flags.dashboardPort);
+  if (flags.dashboardPort !== 'none' && dashboardPort === undefined) return usage('--dashboard-port takes a port number (0 picks one) or none');
   const traces = flags.zipkinPort === 'none' ? undefined : { zipkin: portFlag(flags.zipkinPort), otlp: portFlag(flags.otlpPort) };
   if (traces && (traces.zipkin === undefined || traces.otlp === undefined)) return usage('--zipkin-port and --otlp-port take a port number (0 picks one); --zipkin-port none runs no trace store');
   let traceServer: InstanceType<typeof telemetry.TraceServer> | undefined;
   let controlPlane: InstanceType<typeof cp.ControlPlane>;
   let monitor: Awaited<ReturnType<typeof cp.startMonitoring>>;
   let pushPort: number;
+  let dashboard: { server: { close(): Promise<void> }; port: number } | undefined;
   let ca: ReturnType<typeof cp.loadSelfSignedCa>;
   try {
     const tokenKey = cp.loadTokenKey(resolve(flags.stateDir));
@@ -117,10 +124,15 @@ async function runControlPlane(flags: ControlPlaneFlags): Promise<number> {
       ...(traces ? { defaultZipkinAddress: zipkinAddress(flags.bind, traces.zipkin || traceServer?.ports.zipkin) } : {}),
       log,
       ...(flags.debounce !== undefined ? { debounceMs: parseDurationMs(flags.debounce) } : {}),
+      graphScrapeIntervalMs: parseDurationMs(flags.graphScrapeInterval),
     });
     await controlPlane.start();
     pushPort = await controlPlane.push.listen(port, flags.bind);
     monitor = await cp.startMonitoring(controlPlane, flags.bind, monitoring);
+    if (dashboardPort !== undefined) {
+      const { startDashboard } = await import('../../dashboard/index.js');
+      dashboard = await startDashboard({ controlPlane, source, ...(traceServer ? { traceServer } : {}), bind: flags.bind, port: dashboardPort, monitoringPort: cp.monitoringPort(monitor), log });
+    }
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     await traceServer?.close();
@@ -134,13 +146,14 @@ async function runControlPlane(flags: ControlPlaneFlags): Promise<number> {
     monitor.closeAllConnections();
     monitor.close();
     void traceServer?.close();
+    void dashboard?.server.close();
     void controlPlane.close().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // One line for supervisors and tests, like the proxy's: the ports actually bound.
   log.info('certificate authority ready', { source: ca.source, root: ca.signingCertificate.subject || '(empty subject)' });
-  const ready = { pid: process.pid, replica: controlPlane.replicaId(), ready: controlPlane.ready(), ports: { xds: pushPort, monitoring: cp.monitoringPort(monitor), ...(traceServer ? traceServer.ports : {}) } };
+  const ready = { pid: process.pid, replica: controlPlane.replicaId(), ready: controlPlane.ready(), ports: { xds: pushPort, monitoring: cp.monitoringPort(monitor), ...(traceServer ? traceServer.ports : {}), ...(dashboard ? { dashboard: dashboard.port } : {}) } };
   process.stdout.write(`weft control-plane ready ${JSON.stringify(ready)}\n`);
   return 0;
 }

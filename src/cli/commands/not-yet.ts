@@ -5,9 +5,7 @@ import type { Command } from 'commander';
  * `npm start` and scripts get a clear answer instead of "unknown command"; each says what is
  * missing and exits 3, never pretending to have done the work.
  */
-const PENDING: { name: string; summary: string; waitsFor: string }[] = [
-  { name: 'dashboard', summary: 'print the dashboard URL', waitsFor: 'the dashboard (issue #9)' },
-];
+const PENDING: { name: string; summary: string; waitsFor: string }[] = [];
 
 export const NOT_YET_EXIT_CODE = 3;
 

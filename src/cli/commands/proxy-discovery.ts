@@ -80,6 +80,8 @@ export async function startDiscovery(proxy: Proxy, flags: DiscoveryFlags, log: L
     servers,
     node,
     token,
+    // The port actually bound (0 in flags picks one), so the control plane scrapes the right one.
+    ...(proxy.ports().prometheus !== undefined ? { prometheusPort: proxy.ports().prometheus } : {}),
     // The proxy binds new ports before committing, so applying is asynchronous; the client ACKs after.
     apply: (config: ProxyConfig) => serial(async () => {
       // The first config waits briefly for the certificate, so mTLS listeners start with one.

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDurationMs } from '../../lib/duration.js';
+import { parseAppProbers } from '../../proxy/app-health.js';
 import { repoPath } from '../../lib/repo.js';
 import type { Proxy, Bootstrap, LogLevel } from '../../proxy/index.js';
 import type { DiscoveryClient } from '../../distribution/client.js';
@@ -27,6 +28,7 @@ interface ProxyFlags {
   statusPort?: string;
   appMetricsPort?: string;
   appMetricsPath?: string;
+  appProbers?: string;
   portMap?: string;
   inboundPortMap?: string;
   interceptionMode?: string;
@@ -59,6 +61,7 @@ export function registerProxy(program: Command): void {
     .option('--status-port <port>', 'the proxy\'s metrics merged with the app\'s at /stats/prometheus (default 15020)')
     .option('--app-metrics-port <port>', 'where the app serves Prometheus metrics (the pod\'s prometheus.io/port), merged on the status port')
     .option('--app-metrics-path <path>', 'the app\'s metrics path (prometheus.io/path, default /metrics)')
+    .option('--app-probers <json>', 'rewritten app probes served on the status port at /app-health/... (Istio\'s ISTIO_KUBE_APP_PROBERS JSON)')
     .option('--port-map <map>', 'listener port -> bound port, e.g. 80=8080,443=8443 (0 picks a free port)')
     .option('--inbound-port-map <map>', 'bound port -> workload port for inbound traffic, e.g. 19080=9080')
     .option('--interception-mode <mode>', 'REDIRECT: iptables captures the pod\'s traffic, served by original destination (needs the native addon); NONE (default): 15001 is an HTTP proxy')
@@ -161,6 +164,7 @@ function bootstrapFrom(flags: ProxyFlags, { DEFAULT_BOOTSTRAP, parseBootstrap, p
     portMap: flags.portMap !== undefined ? parsePortMap(flags.portMap) : b.portMap,
     inboundPortMap: flags.inboundPortMap !== undefined ? parsePortMap(flags.inboundPortMap) : b.inboundPortMap,
     interceptionMode: interceptionMode(flags.interceptionMode, b.interceptionMode),
+    ...(flags.appProbers !== undefined ? { appProbers: parseAppProbers(flags.appProbers) } : b.appProbers ? { appProbers: b.appProbers } : {}),
     drainTimeoutMs: flags.drainTimeout !== undefined ? parseDurationMs(flags.drainTimeout) : b.drainTimeoutMs,
     headersTimeoutMs: flags.headersTimeout !== undefined ? parseDurationMs(flags.headersTimeout) : b.headersTimeoutMs,
   };

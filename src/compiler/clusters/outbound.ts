@@ -10,7 +10,7 @@ import type { Subset } from '../../resources/istio/destination-rule.js';
 import type { ProxyScope } from '../scope.js';
 import type { ClusterSet } from './cluster-set.js';
 import { circuitBreakers, DEFAULT_IDLE_TIMEOUT_MS, hashPolicy, loadBalancer, mergeTrafficPolicy, outlierDetection } from './traffic-policy.js';
-import { upstreamTls, type EndpointTls } from './tls.js';
+import { autoMtlsEndpoints, serviceMtlsMode, upstreamTls } from './tls.js';
 import { istioSni, outboundClusterName, spiffeId } from './names.js';
 import { loadAssignment } from '../endpoints/endpoints.js';
 
@@ -38,7 +38,8 @@ function addCluster(scope: ProxyScope, set: ClusterSet, service: Service, port: 
   const all = registry.endpoints(service, port.port);
   const endpoints = subset ? all.filter((e) => labelsMatch(subset.labels, e.labels)) : all;
   const accounts = [...new Set(endpoints.flatMap((e) => (e.workload ? [spiffeId(mesh.trustDomain, e.workload.namespace, e.workload.serviceAccount)] : [])))].sort();
-  const tls = upstreamTls(policy?.tls, { sni: istioSni(port.port, subset?.name, service.hostname), serviceAccounts: accounts, http2: protocol === 'http2', hostname: service.hostname }, mesh.enableAutoMtls);
+  const serviceMtls = serviceMtlsMode(scope.snapshot, service, all, passthrough || policy?.loadBalancer?.simple === 'PASSTHROUGH');
+  const tls = upstreamTls(policy?.tls, { sni: istioSni(port.port, subset?.name, service.hostname), serviceAccounts: accounts, http2: protocol === 'http2', hostname: service.hostname, serviceMtls, passthrough }, mesh.enableAutoMtls);
 
   const pool = policy?.connectionPool;
   const cluster: Cluster = {
@@ -54,7 +55,8 @@ function addCluster(scope: ProxyScope, set: ClusterSet, service: Service, port: 
     ...(tls.tls ? { tls: tls.tls } : {}),
     source,
   };
-  const assignment: ClusterLoadAssignment | undefined = passthrough ? undefined : loadAssignment(name, endpoints, tls.endpoints as EndpointTls);
+  const assignment: ClusterLoadAssignment | undefined = passthrough ? undefined
+    : loadAssignment(name, tls.endpoints === 'auto' ? autoMtlsEndpoints(scope.snapshot, endpoints) : endpoints, tls.endpoints);
   set.add(cluster, assignment, hashPolicy(policy));
 }
 

@@ -3,7 +3,12 @@
  * chains per workload port the workload's services target, each terminating Istio mTLS and/or
  * accepting plaintext by the PeerAuthentication mode, then routing (HTTP: the `inbound|<port>||`
  * table) or proxying (TCP) to the `inbound|<port>||` cluster, which points at the app on the pod's
- * address. Ports no service declares fall through to InboundPassthroughClusterIpv4.
+ * address. Ports no service declares fall through to InboundPassthroughClusterIpv4 through the
+ * passthrough chains, which carry the mTLS mode too (Istio's buildInboundPassthroughChains and
+ * authn Builder.ForPassthrough): the workload's mode for any port, plus a chain per portLevelMtls
+ * port no service declares. STRICT passthrough accepts only Istio mTLS, PERMISSIVE both, DISABLE
+ * plaintext; the proxy narrows by destination port first, as Envoy does, so a port's own chains
+ * always win over the catch-all ones.
  */
 import type { Cluster, ClusterLoadAssignment, FilterChain, Listener, RouteConfiguration } from '../../proxy-config/index.js';
 import { isHttp, upstreamProtocol, type ServiceTarget } from '../../registry/index.js';
@@ -50,6 +55,15 @@ export function sidecarInbound(scope: ProxyScope, clusters: ClusterSet): Inbound
     }
     addInboundCluster(scope, clusters, t, upstreamProtocol(protocol));
   }
+  const passthrough: FilterChain = { name: 'virtualInbound', match: {}, protocol: 'tcp', tcp: { clusters: [{ cluster: INBOUND_PASSTHROUGH_CLUSTER, weight: 100 }], statPrefix: INBOUND_PASSTHROUGH_CLUSTER, ...tcpAuthz(target) } };
+  const servicePorts = new Set(targets.map((t) => t.targetPort));
+  for (const [port, mode] of [...policy.ports].sort(([a], [b]) => a - b)) {
+    if (!servicePorts.has(port)) chains.push(...withMtls(passthrough, port, mode, false));
+  }
+  // The catch-all: its plaintext chain stays the listener's default chain, used when no chain fits.
+  const catchAll = withMtls(passthrough, undefined, policy.mode, false);
+  const plain = catchAll.find((c) => !c.tls);
+  chains.push(...catchAll.filter((c) => c.tls));
   return {
     listener: {
       name: 'virtualInbound',
@@ -57,20 +71,24 @@ export function sidecarInbound(scope: ProxyScope, clusters: ClusterSet): Inbound
       address: '0.0.0.0',
       port: VIRTUAL_INBOUND_PORT,
       filterChains: chains,
-      defaultChain: { name: 'virtualInbound', match: {}, protocol: 'tcp', tcp: { clusters: [{ cluster: INBOUND_PASSTHROUGH_CLUSTER, weight: 100 }], statPrefix: INBOUND_PASSTHROUGH_CLUSTER, ...tcpAuthz(target) } },
+      ...(plain ? { defaultChain: plain } : {}),
     },
     routes,
   };
 }
 
-/** STRICT: mTLS only; PERMISSIVE: Istio mTLS (by ALPN) first, anything else as plaintext; DISABLE: plaintext. */
-function withMtls(base: FilterChain, port: number, mode: MtlsMode, http: boolean): FilterChain[] {
+/**
+ * STRICT: mTLS only; PERMISSIVE: Istio mTLS (by ALPN) first, anything else as plaintext; DISABLE:
+ * plaintext. Without a port the chains match any port (the passthrough catch-all).
+ */
+function withMtls(base: FilterChain, port: number | undefined, mode: MtlsMode, http: boolean): FilterChain[] {
+  const onPort = port === undefined ? {} : { destinationPort: port };
   const tls: FilterChain = {
     ...base,
-    match: { destinationPort: port, transportProtocol: 'tls', ...(mode === 'PERMISSIVE' ? { applicationProtocols: ISTIO_ALPN } : {}) },
+    match: { ...onPort, transportProtocol: 'tls', ...(mode === 'PERMISSIVE' ? { applicationProtocols: ISTIO_ALPN } : {}) },
     tls: { mode: 'ISTIO_MUTUAL', certificate: 'default', validationContext: 'ROOTCA', alpn: http ? ['h2', 'http/1.1'] : ['istio-peer-exchange', 'istio'] },
   };
-  const plain: FilterChain = { ...base, match: { destinationPort: port } };
+  const plain: FilterChain = { ...base, match: { ...onPort } };
   if (mode === 'STRICT') return [tls];
   if (mode === 'DISABLE') return [plain];
   return [tls, plain];

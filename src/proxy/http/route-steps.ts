@@ -39,6 +39,15 @@ export function routeStep(ex: Exchange): void {
   const route = ex.vhost ? matchRoute(ex.vhost, ex) : undefined;
   if (!route) throw new NoRouteError();
   ex.route = route;
+  // Envoy picks the weighted cluster when it resolves the route, before any filter runs, so a
+  // fault abort or delay is reported (metrics, logs, spans) against the destination it stood for.
+  if (route.action.kind === 'forward') {
+    const destination = pickWeighted(route.action.clusters, ex.services.random);
+    if (destination) {
+      ex.destination = destination;
+      ex.cluster = destination.cluster;
+    }
+  }
 }
 
 export function faultStep(ex: Exchange): Promise<void> | void {
@@ -67,7 +76,7 @@ export function corsStep(ex: Exchange): void {
   if (extras) ex.responseExtras = extras;
 }
 
-/** The route's action: the router's local replies, or the weighted pick of a destination. */
+/** The route's action: the router's local replies, or the destination routeStep picked. */
 export function actionStep(ex: Exchange): void {
   const route = ex.route;
   if (!route) throw new NoRouteError();
@@ -84,10 +93,9 @@ export function actionStep(ex: Exchange): void {
     case 'cluster-not-found':
       throw new ClusterNotFoundError(action.cluster);
     case 'forward': {
-      const destination = pickWeighted(action.clusters, ex.services.random);
+      // Picked by routeStep; here only checked to exist.
+      const destination = ex.destination;
       if (!destination || !ex.snapshot.clusters.has(destination.cluster)) throw new ClusterNotFoundError(destination?.cluster ?? '');
-      ex.destination = destination;
-      ex.cluster = destination.cluster;
     }
   }
 }

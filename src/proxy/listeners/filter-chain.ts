@@ -15,14 +15,20 @@ export interface ConnectionFacts {
 }
 
 export function selectFilterChain(listener: Listener, facts: ConnectionFacts): FilterChain | undefined {
+  // Envoy narrows by destination port first: a port with chains of its own never falls through to
+  // the port-less (catch-all) chains or the default, so plaintext to a STRICT mTLS port is refused
+  // rather than passed through.
   let portHasChains = false;
   for (const chain of listener.filterChains) {
+    if (chain.match.destinationPort === undefined || chain.match.destinationPort !== facts.destinationPort) continue;
+    portHasChains = true;
     if (chainFits(chain, facts)) return chain;
-    portHasChains ||= chain.match.destinationPort !== undefined && chain.match.destinationPort === facts.destinationPort;
   }
-  // Envoy narrows by destination port first: a port with chains of its own never falls through to
-  // the catch-all, so plaintext to a STRICT mTLS port is refused rather than passed through.
-  return portHasChains ? undefined : listener.defaultChain;
+  if (portHasChains) return undefined;
+  for (const chain of listener.filterChains) {
+    if (chain.match.destinationPort === undefined && chainFits(chain, facts)) return chain;
+  }
+  return listener.defaultChain;
 }
 
 export function chainFits(chain: FilterChain, facts: ConnectionFacts): boolean {

@@ -79,8 +79,7 @@ export class Telemetry {
         requestBytes: ev.bytesReceived,
         responseBytes: ev.bytesSent,
       });
-      const settings = ev.config.mesh.accessLog;
-      if (settings) this.#write(settings, { kind: 'http', event: ev });
+      this.#accessLog(ev.config.mesh, ev.direction, { kind: 'http', event: ev });
     } catch (err) {
       // Telemetry must never take a request down with it.
       this.#log.error('telemetry failed to record a request', { error: (err as Error).message });
@@ -101,11 +100,24 @@ export class Telemetry {
         bytesSent: ev.bytesSent,
         opened: ev.opened,
       });
-      const settings = ev.config.mesh.accessLog;
-      if (settings) this.#write(settings, { kind: 'tcp', event: ev });
+      this.#accessLog(ev.config.mesh, ev.direction, { kind: 'tcp', event: ev });
     } catch (err) {
       this.#log.error('telemetry failed to record a connection', { error: (err as Error).message });
     }
+  }
+
+  /**
+   * Telemetry resources' access logs (`accessLogs`, per side: inbound is the server side) replace
+   * the meshConfig one (`accessLog`) when the control plane sends them.
+   */
+  #accessLog(mesh: MeshRuntimeConfig, direction: RequestEvent['direction'], entry: LogEntry): void {
+    const logs = mesh.accessLogs;
+    if (logs === undefined) {
+      if (mesh.accessLog) this.#write(mesh.accessLog, entry);
+      return;
+    }
+    const side = direction === 'inbound' ? 'SERVER' : 'CLIENT';
+    for (const settings of logs) if (settings.mode === undefined || settings.mode === side) this.#write(settings, entry);
   }
 
   #write(settings: AccessLogSettings, entry: LogEntry): void {

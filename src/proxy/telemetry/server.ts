@@ -49,8 +49,10 @@ export function startPrometheusServer(source: MetricsSource, address: string, po
 }
 
 /** 15020: `/stats/prometheus`, the app's metrics (when configured) followed by the proxy's. */
-export function startMergedMetricsServer(source: MetricsSource, app: AppMetrics | undefined, address: string, port: number, onAppError: (message: string) => void = () => {}): Promise<http.Server> {
+export function startMergedMetricsServer(source: MetricsSource, app: AppMetrics | undefined, address: string, port: number, onAppError: (message: string) => void = () => {}, other?: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<http.Server> {
   const server = http.createServer((req, res) => {
+    // The status port's other duties (the rewritten app probes) come first.
+    if (other?.(req, res)) return;
     if (path(req) !== '/stats/prometheus') return send(res, 404, 'text/plain', 'not found: try /stats/prometheus\n');
     const own = source.prometheus();
     if (!app) return send(res, 200, CONTENT_TYPE, own);

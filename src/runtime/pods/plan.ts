@@ -20,7 +20,7 @@ import type { PodNetwork, NetworkMode } from '../network.js';
 import { expand, resolveEnv, type PodFields } from './env.js';
 
 export const PROXY_CONTAINER = 'istio-proxy';
-export const PROXY_PORTS = { outbound: 15001, inbound: 15006, admin: 15000, health: 15021 };
+export const PROXY_PORTS = { outbound: 15001, inbound: 15006, admin: 15000, health: 15021, status: 15020 };
 
 export type ContainerRole = 'app' | 'init' | 'sidecar' | 'gateway' | 'control-plane';
 
@@ -139,8 +139,12 @@ export function planPod(input: PlanInput): PodPlan {
 
   const containers: PlannedContainer[] = [];
   let proxy: PlannedContainer | undefined;
-  template.spec.containers.forEach((c, i) => {
+  // netns: the kubelet's probes would be captured into the sidecar (plaintext, refused under
+  // STRICT), so they are rewritten as Istio's injector does and the proxy runs them in the pod.
+  const probers: Record<string, AppProber> | undefined = sidecar && input.mode === 'netns' ? {} : undefined;
+  template.spec.containers.forEach((original, i) => {
     const raw = rawContainers[i] as Record<string, unknown>;
+    const c = probers && i !== gatewayIndex ? rewriteProbes(original, appAddress, probers, raw) : original;
     if (i === gatewayIndex) {
       // Istio's label, or the install's component label when an entry's own `label` replaced `istio`.
       const role = labels.istio === 'egressgateway' || labels['operator.istio.io/component'] === 'EgressGateways' ? 'egress-gateway' : 'ingress-gateway';
@@ -176,6 +180,7 @@ export function planPod(input: PlanInput): PodPlan {
       args[args.indexOf('--bind') + 1] = '0.0.0.0';
       args.push('--interception-mode', 'REDIRECT');
     }
+    if (probers && Object.keys(probers).length > 0) args.push('--app-probers', JSON.stringify(probers));
     if (input.mode === 'plain') {
       files.push({ path: `${input.podDir}/bootstrap.json`, content: JSON.stringify({ appAddress }) });
       args.push('--bootstrap', `${input.podDir}/bootstrap.json`);
@@ -189,6 +194,9 @@ export function planPod(input: PlanInput): PodPlan {
     rawContainers.push(rawProxy);
     proxy = plannedContainer({ name: PROXY_CONTAINER, image: 'weft/proxy' } as ContainerModel, 'sidecar', ['weft', 'proxy'], args, network.ip, pod, input, memory, proxyProbe());
     annotations['sidecar.istio.io/status'] = JSON.stringify({ containers: [PROXY_CONTAINER], revision: revision === '' ? 'default' : revision });
+    // Istio's injector labels the pod: clients send Istio mTLS only to endpoints so labelled
+    // (gateways are not, so a plain port on an egress gateway is reached in plaintext).
+    labels['security.istio.io/tlsMode'] = 'istio';
     for (const c of containers) {
       // With netns capture the app needs no proxy setting: its connections are redirected.
       if (c.role !== 'app' || input.mode !== 'plain') continue;
@@ -301,4 +309,39 @@ export function defaultRevisionTag(operators: readonly ResourceOf<'IstioOperator
     return typeof values?.defaultRevision === 'string' && values.defaultRevision === o.spec.revision;
   });
   return tagged?.spec.revision ?? '';
+}
+
+/** One rewritten probe as the proxy's `--app-probers` JSON takes it (Istio's ISTIO_KUBE_APP_PROBERS). */
+interface AppProber {
+  httpGet?: { path: string; port: number; scheme: 'HTTP' | 'HTTPS'; host: string; httpHeaders?: { name: string; value: string }[] };
+  tcpSocket?: { port: number; host: string };
+  timeoutSeconds: number;
+}
+
+const PROBE_KINDS = [['readinessProbe', 'readyz'], ['livenessProbe', 'livez'], ['startupProbe', 'startupz']] as const;
+
+/**
+ * Istio's probe rewrite (kube/inject: rewriteAppHTTPProbe): each HTTP or TCP probe of an app
+ * container becomes an HTTP GET of `/app-health/<container>/<readyz|livez|startupz>` on the
+ * sidecar's status port, and the original goes to the proxy as a prober (app-health.ts). The
+ * pod object shows the rewritten probes, as in Kubernetes.
+ */
+function rewriteProbes(c: ContainerModel, appAddress: string, probers: Record<string, AppProber>, raw: Record<string, unknown>): ContainerModel {
+  const out: ContainerModel = { ...c };
+  const portOf = (p: number | string): number | undefined => (typeof p === 'number' ? p : c.ports?.find((x) => x.name === p)?.containerPort ?? (/^\d+$/.test(p) ? Number(p) : undefined));
+  for (const [field, kind] of PROBE_KINDS) {
+    const probe = c[field];
+    const port = probe?.httpGet ? portOf(probe.httpGet.port) : probe?.tcpSocket ? portOf(probe.tcpSocket.port) : undefined;
+    if (!probe || port === undefined) continue;
+    const path = `/app-health/${c.name}/${kind}`;
+    probers[path] = probe.httpGet
+      ? { httpGet: { path: probe.httpGet.path, port, scheme: probe.httpGet.scheme, host: probe.httpGet.host ?? appAddress, ...(probe.httpGet.httpHeaders ? { httpHeaders: probe.httpGet.httpHeaders } : {}) }, timeoutSeconds: probe.timeoutSeconds }
+      : { tcpSocket: { port, host: probe.tcpSocket?.host ?? appAddress }, timeoutSeconds: probe.timeoutSeconds };
+    const { tcpSocket: _tcp, ...rest } = probe;
+    const rewritten = { ...rest, httpGet: { path, port: PROXY_PORTS.status, scheme: 'HTTP' as const } };
+    out[field] = rewritten;
+    const { tcpSocket: _rawTcp, ...rawRest } = (raw[field] ?? {}) as Record<string, unknown>;
+    raw[field] = { ...rawRest, httpGet: { path, port: PROXY_PORTS.status, scheme: 'HTTP' } };
+  }
+  return out;
 }
