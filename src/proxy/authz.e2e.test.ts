@@ -17,8 +17,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -28,6 +27,7 @@ import { startProxy, startUpstream, sendRaw, type TestProxy, type TestUpstream }
 import { requestChannel, type RequestEvent } from './events.js';
 import { cluster, endpoints, forward, proxyConfig, route, vhost } from './test-config.js';
 import { jwks, sign, signingKey, type SigningKey } from './jwt/test-issuer.js';
+import { makeTestPki } from './test-pki.js';
 
 const ISSUER = 'https://issuer.example.com';
 
@@ -56,27 +56,15 @@ interface Pki {
   forged: { cert: string; key: string };
 }
 
-/** A root CA and SPIFFE leaf certificates, made with the openssl CLI (an independent implementation). */
+/** The test root and leaf certificates (openssl, see test-pki.ts). */
 function makePki(dir: string): Pki {
-  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/O=cluster.local',
-    '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign']);
-  const leaf = (name: string, spiffe: string) => {
-    ssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/O=cluster.local']);
-    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=critical,URI:${spiffe}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n`);
-    ssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`]);
-    return { cert: readFileSync(join(dir, `${name}.pem`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
-  };
+  const pki = makeTestPki(dir);
   return {
-    ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
-    server: leaf('server', 'spiffe://cluster.local/ns/default/sa/app'),
-    sleep: leaf('sleep', 'spiffe://cluster.local/ns/default/sa/sleep'),
-    prod: leaf('prod', 'spiffe://cluster.local/ns/prod/sa/client'),
-    forged: (() => {
-      ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'forged.key', '-out', 'forged.pem', '-days', '1', '-subj', '/O=cluster.local',
-        '-addext', 'subjectAltName=critical,URI:spiffe://cluster.local/ns/default/sa/sleep']);
-      return { cert: readFileSync(join(dir, 'forged.pem'), 'utf8'), key: readFileSync(join(dir, 'forged.key'), 'utf8') };
-    })(),
+    ca: pki.ca,
+    server: pki.leaf('server', 'spiffe://cluster.local/ns/default/sa/app'),
+    sleep: pki.leaf('sleep', 'spiffe://cluster.local/ns/default/sa/sleep'),
+    prod: pki.leaf('prod', 'spiffe://cluster.local/ns/prod/sa/client'),
+    forged: pki.forged('forged', 'spiffe://cluster.local/ns/default/sa/sleep'),
   };
 }
 

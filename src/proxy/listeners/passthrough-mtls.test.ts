@@ -12,8 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -21,6 +20,7 @@ import type { FilterChain, Listener, ProxyConfig } from '../../proxy-config/inde
 import { repoPath } from '../../lib/repo.js';
 import { startProxy, type TestProxy } from '../test-kit.js';
 import { cluster, proxyConfig } from '../test-config.js';
+import { makeTestPki } from '../test-pki.js';
 
 /** The golden's port-level DISABLE port and its declared (Service) port. */
 const GOLDEN_DISABLE_PORT = 8000;
@@ -32,19 +32,11 @@ interface Leaf {
 }
 
 function makePki(dir: string): { ca: string; server: Leaf; client: Leaf } {
-  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/O=cluster.local',
-    '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign']);
-  const leaf = (name: string, spiffe: string): Leaf => {
-    ssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/O=cluster.local']);
-    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=critical,URI:${spiffe}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n`);
-    ssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`]);
-    return { cert: readFileSync(join(dir, `${name}.pem`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
-  };
+  const pki = makeTestPki(dir);
   return {
-    ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
-    server: leaf('server', 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews'),
-    client: leaf('client', 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage'),
+    ca: pki.ca,
+    server: pki.leaf('server', 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews'),
+    client: pki.leaf('client', 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage'),
   };
 }
 

@@ -7,28 +7,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { send } from '../test-kit.js';
 import { startTestMesh, type MeshPki } from './test-mesh.js';
 import { parseExposition, sum } from './parse.js';
+import { makeTestPki } from '../test-pki.js';
 
 function makePki(dir: string): MeshPki {
-  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/O=cluster.local',
-    '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign']);
-  const leaf = (name: string, spiffe: string) => {
-    ssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/O=cluster.local']);
-    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=critical,URI:${spiffe}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n`);
-    ssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`]);
-    return { cert: readFileSync(join(dir, `${name}.pem`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
-  };
+  const pki = makeTestPki(dir);
   return {
-    ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
-    client: leaf('client', 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage'),
-    server: leaf('server', 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews'),
+    ca: pki.ca,
+    client: pki.leaf('client', 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage'),
+    server: pki.leaf('server', 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews'),
   };
 }
 
