@@ -4,12 +4,13 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_MONITORING_URL, getJson, monitoringUrl } from '../format.js';
+import { defaultMonitoringUrls } from './runtime-common.js';
 import type { ServiceGraph } from '../../telemetry/graph/index.js';
 
 interface GraphFlags {
   namespace?: string;
   window: string;
-  controlPlane: string;
+  controlPlane?: string;
   output: string;
 }
 
@@ -19,7 +20,7 @@ export function registerGraph(program: Command): void {
     .description('the live service graph from telemetry: who calls whom, request and error rates, latency, TCP traffic, mTLS')
     .option('-n, --namespace <ns>', 'only traffic to, from or through this namespace')
     .option('--window <duration>', 'rates over this much recent time (up to 10m)', '60s')
-    .option('--control-plane <url>', 'the control plane\'s monitoring address', DEFAULT_MONITORING_URL)
+    .option('--control-plane <url>', `the control plane's monitoring address (default: the local runtime's control plane pod, else ${DEFAULT_MONITORING_URL})`)
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (flags: GraphFlags) => {
       process.exitCode = await runGraph(flags);
@@ -32,7 +33,8 @@ async function runGraph(flags: GraphFlags): Promise<number> {
     return 2;
   }
   const query = new URLSearchParams({ window: flags.window, ...(flags.namespace ? { namespace: flags.namespace } : {}) });
-  const url = `${monitoringUrl(flags.controlPlane)}/debug/graph?${query.toString()}`;
+  const base = flags.controlPlane ?? (await defaultMonitoringUrls(DEFAULT_MONITORING_URL))[0] ?? DEFAULT_MONITORING_URL;
+  const url = `${monitoringUrl(base)}/debug/graph?${query.toString()}`;
   let got: { status: number; body: ServiceGraph | { error?: string } };
   try {
     got = await getJson<ServiceGraph | { error?: string }>(url);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ProxyConfig } from '../../proxy-config/index.js';
 import { DEFAULT_MONITORING_URL, collect, getJson, monitoringUrl, table } from '../format.js';
+import { defaultMonitoringUrls } from './runtime-common.js';
 import { KINDS, jsonFor, tableFor, type Kind } from './proxy-config-tables.js';
 
 /** istioctl's short and singular forms are accepted too (`cluster`, `clusters`, `lis`). */
@@ -19,9 +20,9 @@ export function registerProxyConfig(program: Command): void {
     .argument('<kind>', KINDS.join(', '))
     .argument('<proxy-id>', 'the proxy node id, e.g. reviews-v1-0.default (see weft proxy-status)')
     .option('-o, --output <format>', 'table or json', 'table')
-    .option('--control-plane <url>', `a replica's monitoring address (repeatable; default ${DEFAULT_MONITORING_URL})`, collect, [])
+    .option('--control-plane <url>', `a replica's monitoring address (repeatable; default: the local runtime's control plane pods, else ${DEFAULT_MONITORING_URL})`, collect, [])
     .action(async (kindText: string, proxyId: string, flags: { output: string; controlPlane: string[] }) => {
-      process.exitCode = await runProxyConfig(kindText, proxyId, flags.output, flags.controlPlane.length > 0 ? flags.controlPlane : [DEFAULT_MONITORING_URL]);
+      process.exitCode = await runProxyConfig(kindText, proxyId, flags.output, flags.controlPlane.length > 0 ? flags.controlPlane : await defaultMonitoringUrls(DEFAULT_MONITORING_URL));
     });
 }
 

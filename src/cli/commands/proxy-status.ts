@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_MONITORING_URL, collect, getJson, monitoringUrl, table } from '../format.js';
+import { defaultMonitoringUrls } from './runtime-common.js';
 
 /** What /debug/syncz answers (the push server's ProxyStatus list); only the fields shown are named. */
 interface Syncz {
@@ -11,10 +12,10 @@ export function registerProxyStatus(program: Command): void {
   program
     .command('proxy-status')
     .description('which proxies are connected to which control plane replica, and whether they run the latest config (istioctl proxy-status)')
-    .option('--control-plane <url>', `a replica's monitoring address (repeatable; default ${DEFAULT_MONITORING_URL})`, collect, [])
+    .option('--control-plane <url>', `a replica's monitoring address (repeatable; default: the local runtime's control plane pods, else ${DEFAULT_MONITORING_URL})`, collect, [])
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (flags: { controlPlane: string[]; output: string }) => {
-      process.exitCode = await runProxyStatus(flags.controlPlane.length > 0 ? flags.controlPlane : [DEFAULT_MONITORING_URL], flags.output);
+      process.exitCode = await runProxyStatus(flags.controlPlane.length > 0 ? flags.controlPlane : await defaultMonitoringUrls(DEFAULT_MONITORING_URL), flags.output);
     });
 }
 

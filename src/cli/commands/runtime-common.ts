@@ -49,3 +49,28 @@ export function printApply(reply: ApplyReply): number {
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
+
+interface PodListItem {
+  metadata: { labels?: Record<string, string> };
+  spec: { containers: { command?: string[] }[] };
+  status: { podIP?: string; conditions?: { type: string; status: string }[] };
+}
+
+/**
+ * The control plane's monitoring addresses when the user names none: the ready control plane
+ * pods of the local runtime in this WEFT_HOME (every revision), else 127.0.0.1:15014.
+ */
+export async function defaultMonitoringUrls(fallback: string): Promise<string[]> {
+  try {
+    const c = await client();
+    if (!(await c.running())) return [fallback];
+    const pods = (await c.request<{ items: PodListItem[] }>('GET', '/objects?kind=Pod')).items;
+    const urls = pods
+      .filter((p) => p.spec.containers.some((k) => k.command?.[0] === 'weft' && k.command[1] === 'control-plane') || p.metadata.labels?.app === 'istiod')
+      .filter((p) => p.status.podIP && p.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
+      .map((p) => `http://${p.status.podIP ?? ''}:15014`);
+    return urls.length > 0 ? urls : [fallback];
+  } catch {
+    return [fallback];
+  }
+}
