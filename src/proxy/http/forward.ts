@@ -112,11 +112,15 @@ export async function forwardStep(ex: Exchange): Promise<void> {
 
 /**
  * For PASSTHROUGH clusters (ALLOW_ANY to an unknown host): where the request was headed. Outbound
- * that is the URL's host and port; inbound it is the workload itself.
+ * that is the original destination of a captured connection, else the URL's host and port;
+ * inbound it is the workload itself.
  */
 function originalDestination(ex: Exchange): { address: string; port: number } | undefined {
   if (ex.snapshot.clusters.get(ex.cluster)?.discovery !== 'original-dst') return undefined;
   if (ex.listener.direction === 'inbound') return { address: ex.snapshot.config.node.ip || '127.0.0.1', port: ex.port };
+  // A connection iptables redirected: the address the app dialled, not what its Host header says.
+  const b = ex.conn.binding;
+  if (b.kind === 'outbound-port' && b.original) return { address: b.host, port: b.port };
   return { address: hostOf(ex.authority), port: ex.port };
 }
 

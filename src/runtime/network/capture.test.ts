@@ -69,7 +69,9 @@ function sidecarConfig(pod: NetnsPod, server: NetnsPod): Record<string, unknown>
       },
     ],
     routes: [
-      { name: '9080', virtualHosts: [{ name: 'reviews.default.svc.cluster.local:9080', domains: [...serviceNames('reviews', 'default'), ...serviceNames('reviews', 'default').map((n) => `${n}:9080`)], routes: [{ name: 'default', match: {}, action: { kind: 'forward', clusters: [{ cluster: reviews, weight: 100 }] } }] }] },
+      { name: '9080', virtualHosts: [{ name: 'reviews.default.svc.cluster.local:9080', domains: [...serviceNames('reviews', 'default'), ...serviceNames('reviews', 'default').map((n) => `${n}:9080`)], routes: [{ name: 'default', match: {}, action: { kind: 'forward', clusters: [{ cluster: reviews, weight: 100 }] } }] },
+        // ALLOW_ANY: other hosts on an HTTP port go to where the connection was headed.
+        { name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: {}, action: { kind: 'forward', clusters: [{ cluster: 'PassthroughCluster', weight: 100 }] } }] }] },
       { name: 'inbound|9080||', virtualHosts: [{ name: 'inbound|http|9080', domains: ['*'], routes: [{ name: 'default', match: {}, action: { kind: 'forward', clusters: [{ cluster: 'inbound|9080||', weight: 100 }] } }] }] },
     ],
     clusters: [cluster(reviews), cluster(db, { protocol: 'tcp' }), cluster('inbound|9080||'), cluster('inbound|7000||', { protocol: 'tcp' }), cluster('PassthroughCluster', { discovery: 'original-dst', protocol: 'auto', loadBalancer: { policy: 'PASSTHROUGH' } })],
@@ -106,6 +108,7 @@ test('iptables capture: unmodified clients get the mesh by original destination,
   await start(server, HTTP_APP(9080), 'listening');
   await start(server, TCP_APP, 'listening');
   await start(outside, HTTP_APP(8088), 'listening');
+  await start(outside, HTTP_APP(9080), 'listening');
   for (const pod of [client, server]) {
     const file = join(dir, `${pod.name}.json`);
     writeFileSync(file, JSON.stringify(sidecarConfig(pod, server)));
@@ -130,6 +133,12 @@ test('iptables capture: unmodified clients get the mesh by original destination,
   const passthrough = JSON.parse(await runIn(client, 'curl', ['-sS', '--max-time', '5', `http://${outside.ip}:8088/`])) as Reply;
   assert.equal(passthrough.remote, client.ip);
   assert.equal(passthrough.headers['x-request-id'], undefined); // opaque TCP: not routed as HTTP
+
+  // An HTTP port with a listener, a Host no service has: routed as HTTP (allow_any) and passed
+  // through to the address the app dialled, whatever its Host header says.
+  const byAddress = JSON.parse(await runIn(client, 'curl', ['-sS', '--max-time', '5', '-H', 'Host: nowhere.invalid', `http://${outside.ip}:9080/`])) as Reply;
+  assert.ok(byAddress.headers['x-request-id'], 'routed as HTTP by the sidecar');
+  assert.equal(byAddress.headers.host, 'nowhere.invalid');
 
   // An app using HTTP_PROXY still gets the HTTP proxy on 15001 (not redirected: served as before).
   const proxied = JSON.parse(await runIn(client, 'curl', ['-sS', '--max-time', '5', '-x', 'http://127.0.0.1:15001', 'http://reviews:9080/p'])) as Reply;
