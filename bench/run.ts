@@ -10,9 +10,11 @@ import { benchResources } from './resources.js';
 import { benchCompile } from './compile.js';
 import { benchPush } from './push.js';
 import { benchPushScope } from './push-scope.js';
+import { benchPushGrid, describeGrowth } from './push-grid.js';
 import { benchProxies } from './proxy/index.js';
 import { benchCa } from './ca.js';
 import { benchDashboard } from './dashboard.js';
+import { benchTelemetry } from './telemetry.js';
 
 const SECTIONS: Record<string, () => Promise<string> | string> = {
   resources: benchResources,
@@ -26,9 +28,11 @@ const SECTIONS: Record<string, () => Promise<string> | string> = {
     return [`| benchmark | ${keys.join(' | ')} |`, `|---|${keys.map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${r.name} | ${keys.map((k) => String(r.values[k] ?? '-')).join(' | ')} |`)].join('\n');
   },
   'push-scope': async () => table(await benchPushScope()),
+  'push-grid': async () => { const rows = await benchPushGrid(); return `${table(rows)}\n\n${describeGrowth(rows)}`; },
   proxy: async () => (await benchProxies()).markdown,
   ca: benchCa,
   dashboard: benchDashboard,
+  telemetry: () => benchTelemetry(),
 };
 
 function table(rows: { name: string; values: Record<string, number | string> }[]): string {

@@ -3,7 +3,8 @@
  * mesh: the local runtime with the demo profile and the demo app, traffic sent through the
  * ingress gateway, and Istio's fault-injection sample making productpage -> details fail. The
  * graph shows the demo's nodes and edges with their protocol and rates, the failing edge its
- * error rate, a click on an edge opens its details, a trace opens as a waterfall with the trace
+ * error rate, a click on an edge opens its details with its charts over time and a link to the
+ * traces of exactly that pair, a trace opens as a waterfall with the trace
  * store's parent/child structure, and the workloads view matches `weft get pods -A`.
  * Each test saves a screenshot (kept in $WEFT_TEST_SCREENSHOTS when set, else in a temp folder
  * removed afterwards).
@@ -158,12 +159,35 @@ describe('the dashboard in Chromium against the demo mesh', { skip, timeout: 180
     await panel.filter({ hasText: /productpage-v1 \u2192 details/ }).waitFor({ timeout: 10_000 });
     const text = await page.locator('#details').innerText();
     for (const field of ['protocol', 'http', 'requests/s', 'error rate', '100.0%', 'p50', 'p99', 'code 555', 'mTLS']) assert.ok(text.includes(field), `details show ${field}:\n${text}`);
+    // Its charts over time: request rate, error rate (100% under the fault) and latency, drawn
+    // from the control plane's series with the traffic the first test sent.
+    const charts = await until('the edge\'s charts drawn with traffic', () => page.evaluate(() => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document;
+      const read = (id: string) => {
+        const line = doc.querySelector(`#${id} polyline.series`) ?? doc.querySelector(`#${id} circle.point`);
+        return { max: Number(doc.querySelector(`#${id} svg`)?.getAttribute('data-max') ?? 0), points: Number(line?.getAttribute('data-points') ?? (line ? 1 : 0)) };
+      };
+      const got = { requests: read('chart-requests'), errors: read('chart-errors'), latency: read('chart-latency') };
+      return got.requests.max > 0 ? got : undefined;
+    }), 20_000);
+    assert.ok(charts.requests.points >= 2, `the request rate is a line: ${JSON.stringify(charts)}`);
+    assert.equal(charts.errors.max, 100, 'every request on the edge fails under the fault: 100%');
+    assert.ok(charts.latency.points >= 1, `latency is drawn: ${JSON.stringify(charts)}`);
+    const captions = await page.locator('#charts figcaption').allInnerTexts();
+    assert.deepEqual(captions.map((c) => c.split(' \u25a0')[0]), ['request rate (req/s)', 'error rate (%)', 'latency (ms)']);
     await screenshot('edge-details');
-    const service = (await page.locator('#edge-traces').innerText()).replace('recent traces of ', '');
-    assert.match(service, /^(details|productpage)\.default$/, 'the traces of the edge\'s destination, or its source when the destination is not a known service');
+    // The traces of exactly this pair: productpage's calls whose remote service is details.
+    assert.equal(await page.locator('#edge-traces').innerText(), 'recent traces of productpage.default \u2192 details.default');
     await page.locator('#edge-traces').click();
     await page.locator('#trace-list tbody tr').first().waitFor({ timeout: 10_000 });
-    assert.equal(await page.locator('select[name=service]').inputValue(), service);
+    assert.equal(await page.locator('select[name=service]').inputValue(), 'productpage.default');
+    assert.equal(await page.locator('input[name=remoteServiceName]').inputValue(), 'details.default');
+    const shown = await page.locator('#trace-list tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-trace') ?? ''));
+    for (const id of shown.slice(0, 5)) {
+      const spans = (await (await fetch(`${dashboard}/api/zipkin/api/v2/trace/${id}`)).json()) as Span[];
+      assert.ok(spans.some((s) => s.localEndpoint?.serviceName === 'productpage.default' && s.remoteEndpoint?.serviceName === 'details.default'), `trace ${id} has a productpage -> details call`);
+    }
+    await screenshot('edge-traces');
     // A node: its details list the config that applies to it (Istio's fault-injection sample for details).
     await page.goto(`${dashboard}/#/graph`);
     // A live update may lay the graph out again between reading a position and clicking it:
@@ -184,6 +208,14 @@ describe('the dashboard in Chromium against the demo mesh', { skip, timeout: 180
     const applied = await page.locator('#node-config').innerText();
     assert.match(applied, /DestinationRule default\/productpage \(host\)/);
     assert.match(applied, /VirtualService default\/bookinfo \(hosts\)/);
+    // A service's charts: the edges into it summed (here, the gateway's).
+    const serviceRate = await until('the service\'s request-rate chart with traffic', () => page.evaluate(() => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null; textContent: string | null } | null } }).document;
+      const max = Number(doc.querySelector('#chart-requests svg')?.getAttribute('data-max') ?? 0);
+      return max > 0 ? { max, note: doc.querySelector('#charts p')?.textContent ?? '' } : undefined;
+    }), 20_000);
+    assert.match(serviceRate.note, /1 incoming edge summed, latency of the slowest incoming edge/);
+    await screenshot('service-charts');
   });
 
   it('a trace opens as a waterfall with the trace store\'s parent/child structure and span tags', async () => {

@@ -118,7 +118,7 @@ test('the page, its scripts and the graph library are served from this origin, w
   assert.match(page.csp, /default-src 'self'; script-src 'self'/);
   const scripts = [...page.body.matchAll(/(?:src|href)="([^"#][^"]*)"/g)].map((m) => m[1] ?? '');
   assert.deepEqual(scripts, ['/app/style.css', '/app/main.js'], 'nothing from another host');
-  for (const path of ['/app/main.js', '/app/graph.js', '/app/traces.js', '/app/util.js', '/vendor/cytoscape.mjs']) {
+  for (const path of ['/app/main.js', '/app/graph.js', '/app/charts.js', '/app/traces.js', '/app/util.js', '/vendor/cytoscape.mjs']) {
     const res = await get(`${base}${path}`);
     assert.equal(res.status, 200, path);
     assert.match(res.type, /^text\/javascript/, path);

@@ -18,13 +18,14 @@ import type { AnyResource } from '../resources/index.js';
 import type { ProxyStatus } from '../distribution/index.js';
 import type { TraceStore } from '../telemetry/index.js';
 import { queryRoute } from '../telemetry/query.js';
-import type { ServiceGraph } from '../telemetry/graph/index.js';
+import type { EdgeSeries, ServiceGraph } from '../telemetry/graph/index.js';
 import { parseDurationMs } from '../lib/duration.js';
 import { repoPath } from '../lib/repo.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { configObject, configRows, namespacesOf, workloadRows } from './views.js';
 import { INDEX_HTML } from './page.js';
 import { resourcesApplyingTo, workloadLabels } from './applies.js';
+import { incomingEdges, nodeSeries, type NodeSeries } from './series.js';
 
 /** What the dashboard reads; the control plane provides each from what it already holds. */
 export interface DashboardData {
@@ -35,6 +36,8 @@ export interface DashboardData {
   configDump(proxyId: string): unknown;
   /** The service graph; absent when the control plane computes none. */
   graph?: (query: { windowMs: number; window: string; namespace?: string }) => ServiceGraph;
+  /** One edge's rates over time (GraphCollector.series); absent when the control plane computes no graph. */
+  series?: (query: { edge: string; rangeMs: number; stepMs: number }) => EdgeSeries;
   /** The embedded trace store; absent when the control plane runs none. */
   traces?: TraceStore;
   /** The longest graph window kept (ms); default 10 minutes. */
@@ -171,6 +174,10 @@ export class DashboardServer {
         const graph = this.#graph(url);
         return 'error' in graph ? json(res, graph.status, { error: graph.error }) : json(res, 200, graph);
       }
+      case '/api/graph/series': {
+        const series = this.#series(url);
+        return 'error' in series ? json(res, series.status, { error: series.error }) : json(res, 200, series);
+      }
       case '/api/events':
         return this.#events(req, res, url);
       default:
@@ -192,6 +199,35 @@ export class DashboardServer {
     if (!(windowMs >= 1000 && windowMs <= maxMs)) return { status: 400, error: `window: ${window} is outside 1s..${maxMs / 1000}s (the history kept)` };
     const namespace = url.searchParams.get('namespace') || undefined;
     return data.graph({ windowMs, window, ...(namespace !== undefined ? { namespace } : {}) });
+  }
+
+  /** Rates over time for a chart: `?edge=ID` or `?node=ID` (its incoming edges summed), `&range=5m&step=15s`. */
+  #series(url: URL): EdgeSeries | NodeSeries | { status: number; error: string } {
+    const data = this.#options.data;
+    if (!data.series || !data.graph) return { status: 404, error: 'this control plane computes no service graph' };
+    const maxMs = data.graphHistoryMs ?? 600_000;
+    const duration = (name: string, fallback: string): number | string => {
+      const text = url.searchParams.get(name) || fallback;
+      let ms: number;
+      try {
+        ms = parseDurationMs(text);
+      } catch (err) {
+        return `${name}: ${(err as Error).message}`;
+      }
+      return ms >= 1000 && ms <= maxMs ? ms : `${name}: ${text} is outside 1s..${maxMs / 1000}s (the history kept)`;
+    };
+    const rangeMs = duration('range', '5m');
+    const stepMs = duration('step', '15s');
+    if (typeof rangeMs === 'string') return { status: 400, error: rangeMs };
+    if (typeof stepMs === 'string') return { status: 400, error: stepMs };
+    const edge = url.searchParams.get('edge');
+    const node = url.searchParams.get('node');
+    if (edge) return data.series({ edge, rangeMs, stepMs });
+    if (!node) return { status: 400, error: 'edge or node is required: an id from /api/graph' };
+    const range = url.searchParams.get('range') || '5m';
+    const edges = incomingEdges(data.graph({ windowMs: rangeMs, window: range }), node);
+    const series = data.series;
+    return nodeSeries(node, edges.map((id) => series({ edge: id, rangeMs, stepMs })), stepMs / 1000);
   }
 
   /** Zipkin's v2 query API over the embedded store, same origin as the page. */

@@ -7,6 +7,7 @@
  * Updates change the elements in place and lay out again only when nodes or edges came or went.
  */
 import { api, bytes, details, el, millis, percent, rate } from './util.js';
+import { seriesCharts } from './charts.js';
 
 const WINDOWS = ['30s', '60s', '5m', '10m'];
 /** Served by the dashboard from node_modules (a variable, so type-checking leaves the URL alone). */
@@ -31,6 +32,29 @@ function traceService(n) {
   if (!n || n.kind === 'unknown' || n.kind === 'external' || !n.namespace || n.namespace === 'unknown') return undefined;
   return `${n.app ?? n.name}.${n.namespace}`;
 }
+
+/**
+ * The traces of exactly one edge, as Zipkin can ask for them: a sidecar's CLIENT spans name the
+ * destination service as their remote endpoint, so workload -> service is `serviceName` plus
+ * `remoteServiceName`; service -> workload is the workload's own spans (a service sends none);
+ * otherwise (gateways, whose spans are SERVER spans) the source's spans.
+ * @param {any} from @param {any} to
+ * @returns {{ service: string, remote?: string } | undefined}
+ */
+export function edgeTraceQuery(from, to) {
+  const source = traceService(from);
+  // A call cut short by the caller's sidecar (a fault, no route) reports no destination
+  // namespace; the host still names the service as proxies name it: reviews.default.svc... -> reviews.default.
+  const host = to?.kind === 'service' ? /^([^.]+)\.([^.]+)\.svc\./.exec(to.service ?? to.name ?? '') : null;
+  const target = host ? `${host[1]}.${host[2]}` : traceService(to);
+  if (from?.kind === 'workload' && to?.kind === 'service' && source && target) return { service: source, remote: target };
+  if (from?.kind === 'service' && target) return { service: target };
+  if (source) return { service: source };
+  return target ? { service: target } : undefined;
+}
+
+/** @param {{ service: string, remote?: string }} q */
+const tracesHref = (q) => `#/traces?${new URLSearchParams(q.remote ? { service: q.service, remote: q.remote } : { service: q.service })}`;
 
 /** @param {any} graph */
 function elements(graph) {
@@ -80,6 +104,16 @@ export function graphView(ctx) {
   /** @type {{ kind: 'node' | 'edge', id: string } | undefined} */
   let selected;
   let stopped = false;
+  /** The selection's charts, kept across live updates so they are not fetched again per event. @type {{ id: string, box: HTMLElement, stop: () => void } | undefined} */
+  let charts;
+  /** @param {string} id @param {Parameters<typeof seriesCharts>[0]} what */
+  const chartsFor = (id, what) => {
+    if (charts?.id !== id) {
+      charts?.stop();
+      charts = { id, ...seriesCharts(what) };
+    }
+    return charts.box;
+  };
   /** The config that applies to the selected node, fetched once per selection. @type {Map<string, any[] | string>} */
   const applies = new Map();
 
@@ -105,7 +139,7 @@ export function graphView(ctx) {
     if (selected?.kind === 'edge') {
       const e = latest.edges.find((/** @type {any} */ x) => x.id === selected?.id);
       if (e) {
-        const svc = traceService(nodes.get(e.target)) ?? traceService(nodes.get(e.source));
+        const tq = edgeTraceQuery(nodes.get(e.source), nodes.get(e.target));
         panel.replaceChildren(
           el('h3', {}, `${name(e.source)} \u2192 ${name(e.target)}`),
           details([
@@ -117,7 +151,8 @@ export function graphView(ctx) {
                 ...Object.entries(e.responses ?? {}).map(([code, r]) => /** @type {[string, string]} */ ([`code ${code}`, `${rate(r)}/s`]))])),
             ['window', latest.window],
           ]),
-          ...(svc ? [el('p', {}, el('a', { href: `#/traces?service=${encodeURIComponent(svc)}`, id: 'edge-traces' }, `recent traces of ${svc}`))] : []),
+          ...(tq ? [el('p', {}, el('a', { href: tracesHref(tq), id: 'edge-traces' }, `recent traces of ${tq.service}${tq.remote ? ` \u2192 ${tq.remote}` : ''}`))] : []),
+          chartsFor(e.id, { edge: e.id, tcp: e.protocol === 'tcp' }),
         );
         panel.setAttribute('data-selected', e.id);
         return;
@@ -132,11 +167,14 @@ export function graphView(ctx) {
           details([['kind', n.kind], ['namespace', n.namespace], ['app', n.app], ['version', n.version], ['workload', n.workload], ['service', n.service]]),
           edgeTable(edges, name),
           ...(n.kind === 'unknown' ? [] : [appliesSection(n)]),
+          ...(n.kind === 'service' ? [chartsFor(n.id, { node: n.id })] : []),
           ...(svc ? [el('p', {}, el('a', { href: `#/traces?service=${encodeURIComponent(svc)}` }, `recent traces of ${svc}`))] : []));
         panel.setAttribute('data-selected', n.id);
         return;
       }
     }
+    charts?.stop();
+    charts = undefined;
     panel.removeAttribute('data-selected');
     panel.replaceChildren(el('h3', {}, 'Edges'), latest.edges.length ? edgeTable(latest.edges, name) : el('p', { class: 'muted' }, `no traffic in the last ${latest.window}`));
   };
@@ -214,6 +252,7 @@ export function graphView(ctx) {
     },
     stop: () => {
       stopped = true;
+      charts?.stop();
       cy?.destroy();
     },
   };

@@ -54,12 +54,14 @@ function remote(ep) {
 export function tracesView(ctx) {
   const params = routeParams();
   const service = /** @type {HTMLSelectElement} */ (el('select', { name: 'service' }, el('option', { value: '' }, 'any')));
+  // The other end of a call (a CLIENT span's remote service): a graph edge's link sets it.
+  const remoteService = /** @type {HTMLInputElement} */ (el('input', { name: 'remoteServiceName', placeholder: 'any', size: 20, value: params.get('remote') ?? undefined }));
   const spanName = /** @type {HTMLInputElement} */ (el('input', { name: 'spanName', placeholder: 'any', size: 30 }));
   const minDuration = /** @type {HTMLInputElement} */ (el('input', { name: 'minDuration', type: 'number', min: 0, placeholder: 'ms', size: 6 }));
   const limit = /** @type {HTMLInputElement} */ (el('input', { name: 'limit', type: 'number', min: 1, max: 1000, value: 20, size: 5 }));
   const lookback = /** @type {HTMLSelectElement} */ (el('select', { name: 'lookback' }, ...LOOKBACKS.map(([label, ms]) => el('option', { value: ms, selected: label === '1h' }, label))));
   const form = /** @type {HTMLFormElement} */ (el('form', { class: 'search', id: 'trace-search' },
-    el('label', {}, 'service', service), el('label', {}, 'operation', spanName), el('label', {}, 'min duration (ms)', minDuration),
+    el('label', {}, 'service', service), el('label', {}, 'remote service', remoteService), el('label', {}, 'operation', spanName), el('label', {}, 'min duration (ms)', minDuration),
     el('label', {}, 'range', lookback), el('label', {}, 'limit', limit), el('button', { type: 'submit' }, 'Search')));
   const results = el('div', { id: 'trace-results' });
   const panel = el('aside', { class: 'panel', id: 'span-details' }, el('p', { class: 'muted' }, 'click a span for its tags'));
@@ -69,6 +71,7 @@ export function tracesView(ctx) {
   const search = async () => {
     const q = new URLSearchParams({ limit: limit.value || '20', lookback: lookback.value, endTs: String(Date.now()) });
     if (service.value) q.set('serviceName', service.value);
+    if (remoteService.value) q.set('remoteServiceName', remoteService.value.trim());
     if (spanName.value) q.set('spanName', spanName.value);
     if (minDuration.value) q.set('minDuration', String(Math.round(Number(minDuration.value) * 1000)));
     try {
