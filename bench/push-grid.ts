@@ -21,12 +21,11 @@ import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ControlPlane } from '../src/control-plane/control-plane.js';
-import { mintToken } from '../src/control-plane/token.js';
-import { DiscoveryClient } from '../src/distribution/client.js';
 import { loadResources, type AnyResource } from '../src/resources/index.js';
 import type { ConfigSource, SourceEvent } from '../src/sources/index.js';
 import type { ProxyNode } from '../src/proxy-config/index.js';
 import type { Row } from './push.js';
+import { startClients, until } from './push-clients.js';
 
 const CELL_FLAG = '--weft-push-grid-cell';
 const CLIENTS_FLAG = '--weft-push-grid-clients';
@@ -186,11 +185,11 @@ async function runCell({ services, proxies }: CellStart): Promise<Row> {
   const askClientCpu = async () => {
     const n = clientCpu.length;
     child.send('cpu');
-    await until(() => clientCpu.length > n, 'the proxies\' CPU', 10_000);
+    await until(() => clientCpu.length > n, 'the proxies\' CPU', 10_000, 'push-grid');
     return clientCpu[n] as number;
   };
   child.send({ port, key: key.toString('hex'), count: proxies } satisfies ClientsStart);
-  await until(() => cp.push.idle() && cp.proxies().filter((p) => p.state === 'SYNCED').length === proxies, 'all proxies SYNCED', 180_000);
+  await until(() => cp.push.idle() && cp.proxies().filter((p) => p.state === 'SYNCED').length === proxies, 'all proxies SYNCED', 180_000, 'push-grid');
   const connectMs = performance.now() - connectStart;
   const rssConnected = process.memoryUsage().rss;
   const heapConnected = heapNow();
@@ -203,7 +202,7 @@ async function runCell({ services, proxies }: CellStart): Promise<Row> {
   const start = performance.now();
   cp.push.on('ack', () => acks.push(performance.now() - start));
   source.set(changed);
-  await until(() => cp.push.idle() && acks.length >= proxies, 'all ACKs', 180_000);
+  await until(() => cp.push.idle() && acks.length >= proxies, 'all ACKs', 180_000, 'push-grid');
   const changeCpuUs = cpuUs(process.cpuUsage(cpuBefore));
   const clientChangeCpuUs = (await askClientCpu()) - clientCpuBefore;
   acks.sort((a, b) => a - b);
@@ -233,29 +232,9 @@ async function runCell({ services, proxies }: CellStart): Promise<Row> {
 
 const cpuUs = (u: NodeJS.CpuUsage): number => u.user + u.system;
 
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`push-grid bench: timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 /** The proxies: started in waves of 250 so the listen backlog is never flooded. */
 async function runClients({ port, key, count }: ClientsStart): Promise<void> {
-  const clients: DiscoveryClient[] = [];
-  let applied = 0;
-  for (let i = 0; i < count; i++) {
-    const node = nodeOf(i);
-    const client = new DiscoveryClient({
-      servers: [`http://127.0.0.1:${port}`], node, token: mintToken(Buffer.from(key, 'hex'), node.id, node.serviceAccount),
-      apply: () => ({ ok: true }), backoff: { initialMs: 1000, maxMs: 30_000 },
-    });
-    client.once('applied', () => applied++);
-    clients.push(client);
-    client.start();
-    if (i % 250 === 249) while (applied < i + 1) await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  const clients = await startClients(port, key, count, nodeOf);
   process.on('message', (m) => {
     if (m === 'cpu') {
       const u = process.cpuUsage();

@@ -14,12 +14,11 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ControlPlane } from '../src/control-plane/control-plane.js';
-import { mintToken } from '../src/control-plane/token.js';
-import { DiscoveryClient } from '../src/distribution/client.js';
 import { loadResources, type AnyResource } from '../src/resources/index.js';
 import type { ConfigSource, SourceEvent } from '../src/sources/index.js';
 import type { ProxyNode } from '../src/proxy-config/index.js';
 import type { Row } from './push.js';
+import { startClients, until } from './push-clients.js';
 
 const CHILD_FLAG = '--weft-push-scope-clients';
 const NAMESPACES = 100;
@@ -136,7 +135,7 @@ async function connect(base: readonly AnyResource[], recompile: 'affected' | 'al
   const count = NAMESPACES * PODS;
   const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.send({ port, key: key.toString('hex'), count } satisfies ChildStart);
-  await until(() => cp.push.idle() && cp.proxies().filter((p) => p.state === 'SYNCED').length === count, 'all proxies SYNCED', 120_000);
+  await until(() => cp.push.idle() && cp.proxies().filter((p) => p.state === 'SYNCED').length === count, 'all proxies SYNCED', 120_000, 'push-scope');
   return {
     cp, source,
     close: async () => {
@@ -159,7 +158,7 @@ async function measure(run: Run, resources: readonly AnyResource[]): Promise<Rec
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
   run.source.set(resources);
-  await until(() => run.cp.push.idle() && [...pushed].every((id) => acked.has(id)), 'quiescence', 60_000);
+  await until(() => run.cp.push.idle() && [...pushed].every((id) => acked.has(id)), 'quiescence', 60_000, 'push-scope');
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuBefore);
   run.cp.push.off('pushed', onPush);
@@ -167,28 +166,8 @@ async function measure(run: Run, resources: readonly AnyResource[]): Promise<Rec
   return { recompiled: compiles() - compilesBefore, pushed: pushed.size, quiescenceMs: Number(ms.toFixed(1)), serverCpuMs: Number(((cpu.user + cpu.system) / 1000).toFixed(1)) };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`push-scope bench: timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 async function runClients({ port, key, count }: ChildStart): Promise<void> {
-  const clients: DiscoveryClient[] = [];
-  let applied = 0;
-  for (let i = 0; i < count; i++) {
-    const node = nodeOf(i);
-    const client = new DiscoveryClient({
-      servers: [`http://127.0.0.1:${port}`], node, token: mintToken(Buffer.from(key, 'hex'), node.id, node.serviceAccount),
-      apply: () => ({ ok: true }), backoff: { initialMs: 1000, maxMs: 30_000 },
-    });
-    client.once('applied', () => applied++);
-    clients.push(client);
-    client.start();
-    if (i % 250 === 249) while (applied < i + 1) await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  const clients = await startClients(port, key, count, nodeOf);
   process.once('message', () => {
     for (const client of clients) client.stop();
     process.disconnect();
