@@ -79,6 +79,9 @@ export interface ConnectionEvent {
   origin: object;
   config: ProxyConfig;
   peerPrincipal: string | undefined;
+  /** The peers' workloads from Istio's TCP metadata exchange (server side: the client; client side: the server). */
+  downstreamPeer?: PeerMetadata | undefined;
+  upstreamPeer?: PeerMetadata | undefined;
   upstreamEndpoint: unknown;
   /** The `ConnectionOpenEvent` published when it was established, if one was. */
   opened: ConnectionOpenEvent | undefined;
@@ -94,6 +97,8 @@ export interface ConnectionOpenEvent {
   direction: 'outbound' | 'inbound' | 'gateway';
   cluster: string;
   peerPrincipal: string | undefined;
+  downstreamPeer?: PeerMetadata | undefined;
+  upstreamPeer?: PeerMetadata | undefined;
   upstreamEndpoint: unknown;
   /** Bytes so far from the client and to it. */
   bytes(): { bytesReceived: number; bytesSent: number };

@@ -4,6 +4,7 @@
  * the upstream side cannot serve is closed, which is all TCP can say (flags UH / UF in the event).
  */
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { FilterChain, Listener } from '../../proxy-config/index.js';
 import { pickWeighted } from '../stages/weighted.js';
 import { endpointAddress } from '../upstream-port.js';
@@ -14,6 +15,11 @@ import type { ConfigSnapshot } from '../snapshot.js';
 import type { ConnectionContext } from './connection.js';
 import { authorize } from '../stages/authz.js';
 import { authzInput } from './authz-input.js';
+import { PEER_EXCHANGE_ALPN, exchangeMetadata } from './tcp-exchange.js';
+import type { PeerMetadata } from '../http/peer-metadata.js';
+
+/** How long a peer that negotiated the metadata exchange has to send its frame before we relay without it. */
+const EXCHANGE_TIMEOUT_MS = 2_000;
 
 /** Istio's default TCP idle timeout (DestinationRule connectionPool.tcp.idleTimeout): 1h. */
 const DEFAULT_IDLE_MS = 3_600_000;
@@ -27,6 +33,8 @@ export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot
   let upstreamHost = '';
   let upstreamEndpoint: unknown;
   let opened: ConnectionOpenEvent | undefined;
+  let downstreamPeer: PeerMetadata | undefined;
+  let upstreamPeer: PeerMetadata | undefined;
   let bytesReceived = 0;
   let bytesSent = 0;
   services.stats.inc('downstream_cx_tcp_total');
@@ -43,6 +51,10 @@ export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot
       socket.destroy();
       return;
     }
+    // Server side of Istio's TCP metadata exchange: the client's frame comes first on an mTLS chain.
+    if (listener.direction === 'inbound' && chain.tls?.mode === 'ISTIO_MUTUAL' && conn.tls?.alpnProtocol === PEER_EXCHANGE_ALPN) {
+      downstreamPeer = await exchangeMetadata(socket, snapshot.config.node, 'server', EXCHANGE_TIMEOUT_MS);
+    }
     let upstream: Duplex;
     try {
       const connected = await services.upstreams.connect(pick.cluster, { hashKey: conn.remoteAddress, originalDestination: originalDestination(snapshot, conn, pick.cluster) });
@@ -54,6 +66,10 @@ export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot
       socket.destroy();
       return;
     }
+    // Client side: an upstream sidecar that agreed to the exchange sends its frame before any bytes.
+    if (!socket.destroyed && (upstream as Partial<TLSSocket>).alpnProtocol === PEER_EXCHANGE_ALPN) {
+      upstreamPeer = await exchangeMetadata(upstream, snapshot.config.node, 'client', EXCHANGE_TIMEOUT_MS);
+    }
     if (socket.destroyed) {
       flags = 'DC';
       upstream.destroy();
@@ -62,7 +78,7 @@ export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot
     const idle = tcp?.idleTimeoutMs || DEFAULT_IDLE_MS;
     const counted = countBytes(socket, upstream);
     if (connectionOpenChannel.hasSubscribers) {
-      opened = { origin: services, config: snapshot.config, direction: listener.direction, cluster: pick.cluster, peerPrincipal: conn.peerPrincipal, upstreamEndpoint, bytes: counted };
+      opened = { origin: services, config: snapshot.config, direction: listener.direction, cluster: pick.cluster, peerPrincipal: conn.peerPrincipal, downstreamPeer, upstreamPeer, upstreamEndpoint, bytes: counted };
       connectionOpenChannel.publish(opened);
     }
     const timer = idleTimer(idle, socket, upstream);
@@ -91,6 +107,8 @@ export async function proxyTcp(services: ProxyServices, snapshot: ConfigSnapshot
         origin: services,
         config: snapshot.config,
         peerPrincipal: conn.peerPrincipal,
+        downstreamPeer,
+        upstreamPeer,
         upstreamEndpoint,
         opened,
       };

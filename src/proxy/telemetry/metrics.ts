@@ -36,6 +36,9 @@ export interface TcpIdentity {
   direction: ListenerDirection;
   cluster: string;
   peerPrincipal: string | undefined;
+  /** From Istio's TCP metadata exchange, when the peer took part. */
+  downstreamPeer?: PeerMetadata | undefined;
+  upstreamPeer?: PeerMetadata | undefined;
   upstreamEndpoint: unknown;
 }
 
@@ -149,10 +152,10 @@ export class IstioMetrics {
   }
 
   #tcpSeries(s: TcpIdentity, flags: string): TcpSeries {
-    const key = `${this.#id(s.config)}\u0001${s.direction}\u0001${s.cluster}\u0001${s.peerPrincipal ?? ''}\u0001${this.#id(s.upstreamEndpoint)}\u0001${flags}`;
+    const key = `${this.#id(s.config)}\u0001${s.direction}\u0001${s.cluster}\u0001${s.peerPrincipal ?? ''}\u0001${this.#id(s.upstreamEndpoint)}\u0001${this.#id(s.downstreamPeer)}\u0001${this.#id(s.upstreamPeer)}\u0001${flags}`;
     let series = this.#tcpByKey.get(key);
     if (series === undefined) {
-      const values = istioLabelValues({ ...s, route: '', authority: '', downstreamPeer: undefined, upstreamPeer: undefined, protocol: 'tcp', status: 0, grpcStatus: '', flags });
+      const values = istioLabelValues({ ...s, route: '', authority: '', downstreamPeer: s.downstreamPeer, upstreamPeer: s.upstreamPeer, protocol: 'tcp', status: 0, grpcStatus: '', flags });
       const labels = labelText(TCP_LABELS, values);
       series = this.#tcpByLabels.get(labels);
       if (series === undefined) {

@@ -94,6 +94,8 @@ export class Telemetry {
         direction: ev.direction,
         cluster: ev.cluster,
         peerPrincipal: ev.peerPrincipal,
+        downstreamPeer: ev.downstreamPeer,
+        upstreamPeer: ev.upstreamPeer,
         upstreamEndpoint: ev.upstreamEndpoint,
         flags: ev.flags,
         bytesReceived: ev.bytesReceived,
