@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestMesh, until, readyCount, httpGet } from './testing.js';
 
@@ -120,4 +120,30 @@ test('init containers run to completion, retried on failure, before the app star
   const status = pod.status as { initContainerStatuses?: { name: string; restartCount: number; state: { terminated?: { reason?: string } } }[] };
   assert.deepEqual(status.initContainerStatuses?.map((c) => [c.name, c.restartCount, c.state.terminated?.reason]), [['prepare', 1, 'Completed']]);
   assert.equal((await httpGet(`http://${pod.status.podIP}:9080/`)).body, 'prepared');
+});
+
+test('stopping the runtime during a rollout stops the terminating pods too: no process outlives it', async (t) => {
+  const mesh = new TestMesh();
+  t.after(() => mesh.cleanup());
+  await mesh.start();
+  const script = join(mesh.home, 'web.js');
+  writeFileSync(script, `require('net').createServer((s) => s.end('ok')).listen(9080, process.env.WEFT_BIND_ADDRESS);`);
+  const file = join(mesh.home, 'web.yaml');
+  writeFileSync(file, deployment('web', 2, script, true));
+  assert.equal(mesh.weft('apply', '-f', file).code, 0);
+  await until('two ready pods', async () => ((await mesh.pods('default')).filter((p) => readyCount(p) === '1/1').length === 2 ? true : undefined));
+  assert.equal(mesh.weft('rollout', 'restart', 'deployment/web').code, 0);
+  // An old pod in its grace period (out of the endpoints, its processes still serving).
+  await until('a terminating pod', async () => ((await mesh.pods('default')).some((p) => 'deletionTimestamp' in p.metadata) ? true : undefined), 20_000);
+  const pids = readFileSync(join(mesh.home, 'runtime.pids'), 'utf8').split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 0);
+  await mesh.stop();
+  const alive = pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(alive, [], 'every container the runtime started has ended');
 });

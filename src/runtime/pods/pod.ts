@@ -46,6 +46,8 @@ export class Pod {
   /** Why the pod is not running yet. */
   message: string | undefined;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
+  #endDelay: (() => void) | undefined;
   #appsStarted = false;
   #waitTimer: NodeJS.Timeout | undefined;
 
@@ -69,6 +71,8 @@ export class Pod {
   async start(): Promise<void> {
     try {
       this.network = await this.options.network.createPod({ name: this.name, namespace: this.namespace, injected: this.options.injected, annotations: this.options.annotations });
+      // Stopped while its network was being made: give the network back, start nothing.
+      if (this.#stopped) await this.options.network.deletePod(this.network).catch(() => undefined);
     } catch (err) {
       this.message = `network: ${(err as Error).message}`;
       this.options.onChange(this);
@@ -170,13 +174,31 @@ export class Pod {
    * its endpoint removal before the processes go (the preStop sleep Kubernetes users add for the
    * same reason); a request in that window still reaches a working pod.
    */
-  async stop(delayMs = 0): Promise<void> {
-    if (this.#stopped) return;
+  stop(delayMs = 0): Promise<void> {
+    // Stopping again (the runtime shutting down during a rollout's delay) ends the delay now and
+    // waits for the same stop, so no container outlives the runtime.
+    if (this.#stopping) {
+      if (delayMs === 0) this.#endDelay?.();
+      return this.#stopping;
+    }
+    this.#stopping = this.#stop(delayMs);
+    return this.#stopping;
+  }
+
+  async #stop(delayMs: number): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#waitTimer);
     this.phase = 'Terminating';
     this.options.onChange(this);
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (delayMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        this.#endDelay = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
     await Promise.all([...this.initContainers, ...this.containers].map((c) => c.stop(this.options.graceMs)));
     await this.proxy?.stop(this.options.graceMs);
     if (this.network) await this.options.network.deletePod(this.network).catch(() => undefined);
