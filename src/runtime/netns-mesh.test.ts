@@ -157,8 +157,10 @@ test('netns: captured traffic by service name, VIPs for pods without a sidecar, 
   const fromGateway = await until('VIP from an uninjected pod', () => {
     const out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, '-e',
       `require('http').get('http://hello.shop.svc.cluster.local:9080/', (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => console.log(b)); }).on('error', (e) => console.log('error ' + e.message))`], { encoding: 'utf8' });
-    return out.startsWith('hello from') ? out.trim() : undefined;
-  });
+    // Thrown, so a timeout reports what the pod last got.
+    if (!out.startsWith('hello from')) throw new Error(`the pod got: ${out.trim()}`);
+    return out.trim();
+  }, 30_000);
   assert.equal(fromGateway, `hello from ${hello.metadata.name}`);
 
   assert.equal(mesh.weft('down').code, 0);
