@@ -1,11 +1,13 @@
 /**
  * What the push benches share: real DiscoveryClients in a child process (so their CPU is not the
  * server's), started in waves of 250 so the server's listen backlog is never flooded, and a
- * polling wait with a deadline.
+ * polling wait with a deadline, and a config source held in memory.
  */
 import { mintToken } from '../src/control-plane/token.js';
 import { DiscoveryClient } from '../src/distribution/client.js';
 import type { ProxyNode } from '../src/proxy-config/index.js';
+import type { AnyResource } from '../src/resources/index.js';
+import type { ConfigSource, SourceEvent } from '../src/sources/index.js';
 
 export async function until(condition: () => boolean, what: string, timeoutMs: number, bench = 'push'): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -31,4 +33,29 @@ export async function startClients(port: number, key: string, count: number, nod
     if (i % 250 === 249) while (applied < i + 1) await new Promise((resolve) => setTimeout(resolve, 2));
   }
   return clients;
+}
+
+/** Resources handed to the control plane directly, as a source that never refuses. */
+export class MemorySource implements ConfigSource {
+  readonly name = 'bench';
+  #resources: readonly AnyResource[];
+  #onChange: ((event: SourceEvent) => void) | undefined;
+  constructor(resources: readonly AnyResource[]) {
+    this.#resources = resources;
+  }
+  start(onChange: (event: SourceEvent) => void): Promise<void> {
+    this.#onChange = onChange;
+    onChange({ type: 'accepted', resources: this.#resources, warnings: [] });
+    return Promise.resolve();
+  }
+  stop(): void {
+    this.#onChange = undefined;
+  }
+  current(): readonly AnyResource[] {
+    return this.#resources;
+  }
+  set(resources: readonly AnyResource[]): void {
+    this.#resources = resources;
+    this.#onChange?.({ type: 'accepted', resources, warnings: [] });
+  }
 }

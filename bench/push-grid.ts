@@ -22,10 +22,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ControlPlane } from '../src/control-plane/control-plane.js';
 import { loadResources, type AnyResource } from '../src/resources/index.js';
-import type { ConfigSource, SourceEvent } from '../src/sources/index.js';
 import type { ProxyNode } from '../src/proxy-config/index.js';
 import type { Row } from './push.js';
-import { startClients, until } from './push-clients.js';
+import { MemorySource, startClients, until } from './push-clients.js';
 
 const CELL_FLAG = '--weft-push-grid-cell';
 const CLIENTS_FLAG = '--weft-push-grid-clients';
@@ -87,31 +86,6 @@ function runInChild<T>(flag: string, start: object): Promise<T> {
     child.once('exit', (code) => (result !== undefined ? resolve(result) : reject(new Error(`push-grid bench: cell ${JSON.stringify(start)} exited ${code ?? 'by signal'} without a result`))));
     child.send(start);
   });
-}
-
-/** Resources handed to the control plane directly, as a source that never refuses. */
-class MemorySource implements ConfigSource {
-  readonly name = 'bench';
-  #resources: readonly AnyResource[];
-  #onChange: ((event: SourceEvent) => void) | undefined;
-  constructor(resources: readonly AnyResource[]) {
-    this.#resources = resources;
-  }
-  start(onChange: (event: SourceEvent) => void): Promise<void> {
-    this.#onChange = onChange;
-    onChange({ type: 'accepted', resources: this.#resources, warnings: [] });
-    return Promise.resolve();
-  }
-  stop(): void {
-    this.#onChange = undefined;
-  }
-  current(): readonly AnyResource[] {
-    return this.#resources;
-  }
-  set(resources: readonly AnyResource[]): void {
-    this.#resources = resources;
-    this.#onChange?.({ type: 'accepted', resources, warnings: [] });
-  }
 }
 
 const podIp = (svc: number, pod: number) => `10.${Math.floor(svc / 250)}.${svc % 250}.${pod + 1}`;

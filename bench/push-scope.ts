@@ -15,41 +15,15 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ControlPlane } from '../src/control-plane/control-plane.js';
 import { loadResources, type AnyResource } from '../src/resources/index.js';
-import type { ConfigSource, SourceEvent } from '../src/sources/index.js';
 import type { ProxyNode } from '../src/proxy-config/index.js';
 import type { Row } from './push.js';
-import { startClients, until } from './push-clients.js';
+import { MemorySource, startClients, until } from './push-clients.js';
 
 const CHILD_FLAG = '--weft-push-scope-clients';
 const NAMESPACES = 100;
 const PODS = 10;
 
 interface ChildStart { port: number; key: string; count: number }
-
-/** Resources handed to the control plane directly, as a source that never refuses. */
-class MemorySource implements ConfigSource {
-  readonly name = 'bench';
-  #resources: readonly AnyResource[];
-  #onChange: ((event: SourceEvent) => void) | undefined;
-  constructor(resources: readonly AnyResource[]) {
-    this.#resources = resources;
-  }
-  start(onChange: (event: SourceEvent) => void): Promise<void> {
-    this.#onChange = onChange;
-    onChange({ type: 'accepted', resources: this.#resources, warnings: [] });
-    return Promise.resolve();
-  }
-  stop(): void {
-    this.#onChange = undefined;
-  }
-  current(): readonly AnyResource[] {
-    return this.#resources;
-  }
-  set(resources: readonly AnyResource[]): void {
-    this.#resources = resources;
-    this.#onChange?.({ type: 'accepted', resources, warnings: [] });
-  }
-}
 
 const ipOf = (ns: number, pod: number) => `10.${100 + Math.floor(ns / 250)}.${ns % 250}.${pod + 1}`;
 
