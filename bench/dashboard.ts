@@ -2,12 +2,15 @@
  * The dashboard's graph page with a large mesh's telemetry (issue #9: 100 services and 300 edges
  * render in under 1 s and stay responsive), in Debian's Chromium: time from navigation to the
  * first laid-out drawing, the cost of one live update from the event stream, and a click on an
- * edge until its details show. The graph is synthetic (seeded), in the control plane's JSON shape.
+ * edge until its details show; and the size of the page's bundle (Preact, uPlot and cytoscape,
+ * built by `npm run build`). The graph is synthetic (seeded), in the control plane's JSON shape.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DashboardServer } from '../src/dashboard/index.js';
+import { BUNDLE_DIR } from '../src/dashboard/bundle.js';
 import type { GraphEdge, GraphNode, ServiceGraph } from '../src/telemetry/graph/index.js';
 import { seededRandom } from '../src/lib/random.js';
 
@@ -99,11 +102,17 @@ export async function benchDashboard(): Promise<string> {
     rmSync(profile, { recursive: true, force: true });
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const size = (name: string) => {
+    const body = readFileSync(join(BUNDLE_DIR, name));
+    return `${name} ${(body.length / 1024).toFixed(1)} KiB (${(gzipSync(body).length / 1024).toFixed(1)} KiB gzipped)`;
+  };
   return [
     `${graph.nodes.filter((n) => n.kind === 'service').length} services, ${graph.nodes.length} nodes, ${graph.edges.length} edges; median of ${LOADS} page loads (target: first drawing under 1000 ms)`,
     '',
     '| measure | ms |',
     '|---|---:|',
     ...Object.entries(rows).map(([name, xs]) => `| ${name} | ${median(xs).toFixed(0)} |`),
+    '',
+    `Bundle: ${size('app.js')}, ${size('app.css')}.`,
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 /**
- * The dashboard's HTTP server (port 20001 in the control plane process): the page, its scripts
- * (served from src/dashboard/web and cytoscape from node_modules, so the page loads nothing from
- * outside this machine), a read-only JSON API over what the control plane holds, and one
+ * The dashboard's HTTP server (port 20001 in the control plane process): the page, its one
+ * script and stylesheet (bundled at build time from web/ with Preact, uPlot and cytoscape, see
+ * bundle.ts, so the page loads nothing from outside this machine), a read-only JSON API over what the control plane holds, and one
  * server-sent event stream that carries graph and workload updates so the page never reloads.
  *
  * Read-only by construction: GET and HEAD only. The Content-Security-Policy keeps the page to
@@ -11,21 +11,22 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
-import { readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AnyResource } from '../resources/index.js';
 import type { ProxyStatus } from '../distribution/index.js';
 import type { TraceStore } from '../telemetry/index.js';
 import { queryRoute } from '../telemetry/query.js';
-import type { EdgeSeries, ServiceGraph } from '../telemetry/graph/index.js';
+import type { EdgeSeries, ServiceGraph, ServiceSeries } from '../telemetry/graph/index.js';
 import { parseDurationMs } from '../lib/duration.js';
-import { repoPath } from '../lib/repo.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { configObject, configRows, namespacesOf, workloadRows } from './views.js';
 import { INDEX_HTML } from './page.js';
 import { resourcesApplyingTo, workloadLabels } from './applies.js';
-import { incomingEdges, nodeSeries, type NodeSeries } from './series.js';
+
+/** Where bundle.ts writes app.js and app.css (beside the compiled server; not importing bundle.ts keeps esbuild out of the control plane). */
+const BUNDLE_DIR = fileURLToPath(new URL('./web/', import.meta.url));
 
 /** What the dashboard reads; the control plane provides each from what it already holds. */
 export interface DashboardData {
@@ -38,6 +39,8 @@ export interface DashboardData {
   graph?: (query: { windowMs: number; window: string; namespace?: string }) => ServiceGraph;
   /** One edge's rates over time (GraphCollector.series); absent when the control plane computes no graph. */
   series?: (query: { edge: string; rangeMs: number; stepMs: number }) => EdgeSeries;
+  /** One service's requests over time, its incoming edges' histograms merged (GraphCollector.serviceSeries). */
+  serviceSeries?: (query: { node: string; rangeMs: number; stepMs: number }) => ServiceSeries;
   /** The embedded trace store; absent when the control plane runs none. */
   traces?: TraceStore;
   /** The longest graph window kept (ms); default 10 minutes. */
@@ -59,22 +62,21 @@ interface Asset {
   body: Buffer;
 }
 
-const WEB_DIR = repoPath('src', 'dashboard', 'web');
+/** Served when the bundle was not built: the page says what to run instead of staying blank. */
+const MISSING_BUNDLE = "document.body.textContent = 'The dashboard was not built: run npm run build (or npm test) in the Weft checkout.';\n";
 
-/** The page's scripts and the graph library, read once: a handful of small files. */
+/** The page and the bundle `npm run build` wrote beside this file (bundle.ts), read once. */
 function loadAssets(log: Logger): Map<string, Asset> {
   const assets = new Map<string, Asset>();
-  for (const name of readdirSync(WEB_DIR)) {
-    if (name.endsWith('.js')) assets.set(`/app/${name}`, { type: 'text/javascript; charset=utf-8', body: readFileSync(join(WEB_DIR, name)) });
-    else if (name.endsWith('.css')) assets.set(`/app/${name}`, { type: 'text/css; charset=utf-8', body: readFileSync(join(WEB_DIR, name)) });
-  }
-  try {
-    const main = createRequire(import.meta.url).resolve('cytoscape');
-    assets.set('/vendor/cytoscape.mjs', { type: 'text/javascript; charset=utf-8', body: readFileSync(join(dirname(main), 'cytoscape.esm.min.mjs')) });
-  } catch (err) {
-    log.warn('dashboard: cytoscape not found; the graph page will say so', { error: (err as Error).message });
-  }
   assets.set('/', { type: 'text/html; charset=utf-8', body: Buffer.from(INDEX_HTML) });
+  try {
+    assets.set('/app/app.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(join(BUNDLE_DIR, 'app.js')) });
+    assets.set('/app/app.css', { type: 'text/css; charset=utf-8', body: readFileSync(join(BUNDLE_DIR, 'app.css')) });
+  } catch (err) {
+    log.warn('dashboard: the front-end bundle is missing; the page will say so', { dir: BUNDLE_DIR, error: (err as Error).message, hint: 'npm run build' });
+    assets.set('/app/app.js', { type: 'text/javascript; charset=utf-8', body: Buffer.from(MISSING_BUNDLE) });
+    assets.set('/app/app.css', { type: 'text/css; charset=utf-8', body: Buffer.alloc(0) });
+  }
   return assets;
 }
 
@@ -201,10 +203,10 @@ export class DashboardServer {
     return data.graph({ windowMs, window, ...(namespace !== undefined ? { namespace } : {}) });
   }
 
-  /** Rates over time for a chart: `?edge=ID` or `?node=ID` (its incoming edges summed), `&range=5m&step=15s`. */
-  #series(url: URL): EdgeSeries | NodeSeries | { status: number; error: string } {
+  /** Rates over time for a chart: `?edge=ID` or `?node=ID` (a service: every request into it), `&range=5m&step=15s`. */
+  #series(url: URL): EdgeSeries | ServiceSeries | { status: number; error: string } {
     const data = this.#options.data;
-    if (!data.series || !data.graph) return { status: 404, error: 'this control plane computes no service graph' };
+    if (!data.series || !data.serviceSeries) return { status: 404, error: 'this control plane computes no service graph' };
     const maxMs = data.graphHistoryMs ?? 600_000;
     const duration = (name: string, fallback: string): number | string => {
       const text = url.searchParams.get(name) || fallback;
@@ -224,10 +226,7 @@ export class DashboardServer {
     const node = url.searchParams.get('node');
     if (edge) return data.series({ edge, rangeMs, stepMs });
     if (!node) return { status: 400, error: 'edge or node is required: an id from /api/graph' };
-    const range = url.searchParams.get('range') || '5m';
-    const edges = incomingEdges(data.graph({ windowMs: rangeMs, window: range }), node);
-    const series = data.series;
-    return nodeSeries(node, edges.map((id) => series({ edge: id, rangeMs, stepMs })), stepMs / 1000);
+    return data.serviceSeries({ node, rangeMs, stepMs });
   }
 
   /** Zipkin's v2 query API over the embedded store, same origin as the page. */

@@ -40,6 +40,7 @@ export async function startDashboard(w: DashboardWiring): Promise<{ server: Dash
       configDump: (id) => cp.configDump(id) ?? replicas.configDump(id),
       graph: (q) => cp.graph.graph(q),
       series: (q) => cp.graph.series(q),
+      serviceSeries: (q) => cp.graph.serviceSeries(q),
       graphHistoryMs: cp.graph.history.historyMs,
       ...(w.traceServer ? { traces: w.traceServer.store } : {}),
     },

@@ -189,9 +189,43 @@ export class GraphCollector {
     }
     return { edge: opts.edge, stepSeconds: stepMs / 1000, points };
   }
+
+  /**
+   * One service (or external host) over time: in each step, every HTTP/gRPC request into it,
+   * whichever edge it came by, with p50/p99 from the incoming edges' duration buckets merged
+   * (Istio's istio_request_duration_milliseconds summed by `le`, then histogram_quantile), so a
+   * service's latency is its own, not its slowest caller's. `edges` names the incoming edges
+   * that carried requests in the range.
+   */
+  serviceSeries(opts: { node: string; rangeMs: number; stepMs: number }): ServiceSeries {
+    const now = this.#now();
+    const rangeMs = Math.min(Math.max(opts.rangeMs, 1), this.history.historyMs);
+    const stepMs = Math.max(opts.stepMs, rangeMs / MAX_POINTS, 1);
+    const status = this.history.status();
+    const points: EdgePoint[] = [];
+    const edges = new Set<string>();
+    for (let end = now - rangeMs + stepMs; end <= now; end += stepMs) {
+      const { nodes, edges: all } = this.#compute(stepMs, end, status);
+      const n = nodes.find((x) => x.id === opts.node);
+      for (const e of all) if (e.target === opts.node && e.protocol !== 'tcp' && (e.requestRate ?? 0) > 0) edges.add(e.id);
+      points.push({ at: new Date(end).toISOString(), requestRate: n?.requestRate ?? 0, errorRate: n?.errorRate ?? 0, p50Ms: n?.p50Ms ?? null, p99Ms: n?.p99Ms ?? null });
+    }
+    return { node: opts.node, edges: [...edges].sort(), stepSeconds: stepMs / 1000, latency: 'merged histogram', points };
+  }
 }
 
 const MAX_POINTS = 600;
+
+/** A service's requests over time (GraphCollector.serviceSeries). */
+export interface ServiceSeries {
+  node: string;
+  /** The incoming edges that carried requests in the range. */
+  edges: string[];
+  stepSeconds: number;
+  /** How p50Ms/p99Ms were made: from the incoming edges' duration buckets merged per step. */
+  latency: 'merged histogram';
+  points: EdgePoint[];
+}
 
 /** One step of an edge's chart; `tcp` for TCP edges with traffic in the step. */
 export interface EdgePoint {

@@ -9,7 +9,8 @@
  * JSON shape (`GET /debug/graph?namespace=NS&window=60s` on the control plane's monitoring port):
  *
  *   { generatedAt: ISO time, window: "60s", windowSeconds: 60, namespace?: "default",
- *     nodes: [{ id, kind, namespace, name, app?, version?, workload?, service? }],
+ *     nodes: [{ id, kind, namespace, name, app?, version?, workload?, service?,
+ *               requestRate?, errorRate?, p50Ms?, p99Ms? }],              (service, external)
  *     edges: [{ id, source, target, protocol,
  *               requestRate?, errorRate?, p50Ms?, p99Ms?, responses?,      (http and grpc)
  *               tcp?: { bytesPerSecond, sentBytesPerSecond, receivedBytesPerSecond,
@@ -26,6 +27,10 @@
  * (for gRPC, also a non-OK grpc-status); p50Ms/p99Ms are histogram_quantile over the duration
  * buckets (null without requests); responses is requests per second per response code. mtls is
  * true when all of the edge's traffic in the window was mutual TLS; mtlsPercent says how much was.
+ * A service or external node with HTTP/gRPC traffic carries the same four numbers for every
+ * request into it: its incoming edges' counts summed and their duration buckets merged before
+ * the quantile, as `histogram_quantile(0.99, sum by (le) (rate(..._bucket{destination_service=X}[w])))`
+ * reads them (percentiles of separate edges cannot be combined afterwards).
  */
 import { splitKey, type SeriesLabels } from './series.js';
 
@@ -42,6 +47,11 @@ export interface GraphNode {
   workload?: string;
   /** The service's host (`reviews.default.svc.cluster.local`), for service and external nodes. */
   service?: string;
+  /** Service and external nodes: every HTTP/gRPC request into the node (its incoming edges merged). */
+  requestRate?: number;
+  errorRate?: number;
+  p50Ms?: number | null;
+  p99Ms?: number | null;
 }
 
 export interface TcpStats {
@@ -82,14 +92,18 @@ export interface GraphInput {
   bounds?: readonly number[];
 }
 
-interface EdgeStats {
+/** Request counts (per second) and per-bucket durations, for an edge or everything into a service. */
+interface RequestStats {
+  requests: number;
+  errors: number;
+  buckets: Map<number, number>;
+}
+
+interface EdgeStats extends RequestStats {
   source: string;
   target: string;
   protocol: EdgeProtocol;
-  requests: number;
-  errors: number;
   responses: Map<string, number>;
-  buckets: Map<number, number>;
   sent: number;
   received: number;
   opened: number;
@@ -174,6 +188,8 @@ export function computeGraph(input: GraphInput): { nodes: GraphNode[]; edges: Gr
 
   const nodes = new Map<string, GraphNode>();
   const edges = new Map<string, EdgeStats>();
+  /** Requests into each service or external node, whichever edge they came by. */
+  const services = new Map<string, RequestStats>();
   const workloadNode = (ns: string, workload: string, app: string, canonical: string, version: string, revision: string): GraphNode => {
     const role = input.proxies.get(`${ns}/${workload}`);
     return {
@@ -218,6 +234,12 @@ export function computeGraph(input: GraphInput): { nodes: GraphNode[]; edges: Gr
       // The first report may lack app or version (a client that only knew the endpoint): fill in.
       nodes.set(n.id, seen ? { ...n, ...seen } : n);
     }
+    const into = path[1];
+    if (protocol !== 'tcp' && into && (into.kind === 'service' || into.kind === 'external')) {
+      let stats = services.get(into.id);
+      if (!stats) services.set(into.id, (stats = { requests: 0, errors: 0, buckets: new Map() }));
+      addRequests(stats, s, protocol);
+    }
     for (let i = 0; i + 1 < path.length; i++) {
       const from = (path[i] as GraphNode).id;
       const to = (path[i + 1] as GraphNode).id;
@@ -236,19 +258,42 @@ export function computeGraph(input: GraphInput): { nodes: GraphNode[]; edges: Gr
         e.weight += weight;
         if (mtls) e.mtlsWeight += weight;
       } else {
-        e.requests += s.req;
-        const grpcError = protocol === 'grpc' && l.grpc_response_status !== '' && l.grpc_response_status !== '0';
-        if (Number(l.response_code) >= 500 || grpcError) e.errors += s.req;
+        addRequests(e, s, protocol);
         e.responses.set(l.response_code, (e.responses.get(l.response_code) ?? 0) + s.req);
-        for (const [le, n] of s.buckets) e.buckets.set(le, (e.buckets.get(le) ?? 0) + n);
         e.weight += s.req;
         if (mtls) e.mtlsWeight += s.req;
       }
     }
   }
+  const bounds = input.bounds ?? [];
+  for (const [id, stats] of services) {
+    const node = nodes.get(id);
+    if (node) nodes.set(id, { ...node, ...requestNumbers(stats, bounds) });
+  }
   return {
     nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-    edges: [...edges.values()].map((e) => toEdge(e, input.bounds ?? [])).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    edges: [...edges.values()].map((e) => toEdge(e, bounds)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  };
+}
+
+/** A series' requests added in: 5xx (and for gRPC a non-OK status) are errors; buckets merge by bound. */
+function addRequests(into: RequestStats, s: Series, protocol: EdgeProtocol): void {
+  const l = s.labels;
+  into.requests += s.req;
+  const grpcError = protocol === 'grpc' && l.grpc_response_status !== '' && l.grpc_response_status !== '0';
+  if (Number(l.response_code) >= 500 || grpcError) into.errors += s.req;
+  for (const [le, n] of s.buckets) into.buckets.set(le, (into.buckets.get(le) ?? 0) + n);
+}
+
+/** Rate, error share and percentiles, rounded as the graph's JSON shows them. */
+function requestNumbers(stats: RequestStats, bounds: readonly number[]): { requestRate: number; errorRate: number; p50Ms: number | null; p99Ms: number | null } {
+  const p50 = quantile(0.5, stats.buckets, bounds);
+  const p99 = quantile(0.99, stats.buckets, bounds);
+  return {
+    requestRate: round(stats.requests),
+    errorRate: stats.requests > 0 ? round(stats.errors / stats.requests, 4) : 0,
+    p50Ms: p50 === null ? null : round(p50, 2),
+    p99Ms: p99 === null ? null : round(p99, 2),
   };
 }
 
@@ -266,14 +311,9 @@ function toEdge(e: EdgeStats, bounds: readonly number[]): GraphEdge {
       ...mtls,
     };
   }
-  const p50 = quantile(0.5, e.buckets, bounds);
-  const p99 = quantile(0.99, e.buckets, bounds);
   return {
     ...base,
-    requestRate: round(e.requests),
-    errorRate: e.requests > 0 ? round(e.errors / e.requests, 4) : 0,
-    p50Ms: p50 === null ? null : round(p50, 2),
-    p99Ms: p99 === null ? null : round(p99, 2),
+    ...requestNumbers(e, bounds),
     responses: Object.fromEntries([...e.responses.entries()].sort().map(([code, n]) => [code, round(n)])),
     ...mtls,
   };
