@@ -74,7 +74,7 @@ function elements(graph: ServiceGraph): cytoscape.ElementDefinition[] {
 }
 
 const STYLE = [
-  { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, 'background-color': '#6ea8dc', width: 28, height: 28 } },
+  { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, 'text-background-color': '#fff', 'text-background-opacity': 0.8, 'background-color': '#6ea8dc', width: 28, height: 28 } },
   { selector: 'node[kind = "service"]', style: { shape: 'triangle', 'background-color': '#8fbf7f' } },
   { selector: 'node[kind = "gateway"]', style: { shape: 'round-rectangle', 'background-color': '#b084cc' } },
   { selector: 'node[kind = "external"]', style: { shape: 'hexagon', 'background-color': '#d9a441' } },
@@ -86,7 +86,11 @@ const STYLE = [
   { selector: ':selected', style: { 'border-width': 3, 'border-color': '#0b5cad', 'line-color': '#0b5cad', 'target-arrow-color': '#0b5cad' } },
 ] as unknown as cytoscape.CytoscapeOptions['style'];
 
-const LAYOUT = { name: 'breadthfirst', directed: true, spacingFactor: 1.1, animate: false, padding: 20 } as cytoscape.LayoutOptions;
+// Left to right (callers left of callees): edges run mostly horizontally, so their labels stay readable.
+const LAYOUT = {
+  name: 'breadthfirst', directed: true, spacingFactor: 1.1, animate: false, padding: 20,
+  transform: (_node: cytoscape.NodeSingular, p: cytoscape.Position) => ({ x: p.y * 1.6, y: p.x * 0.7 }),
+} as cytoscape.LayoutOptions;
 
 /** Changes cytoscape's elements to the graph's; true when any came or went (a new layout is due). */
 function applyGraph(cy: cytoscape.Core, graph: ServiceGraph): boolean {
