@@ -40,8 +40,19 @@ interface CellStart { services: number; proxies: number }
 interface ClientsStart { port: number; key: string; count: number }
 interface ClientsMessage { cpuUs: number }
 
+/** `WEFT_PUSH_GRID=100x1000,500x1000` runs only those cells (services x proxies), to repeat the key ones. */
+function selectedGrid(): readonly { services: number; proxies: number }[] {
+  const wanted = process.env.WEFT_PUSH_GRID;
+  if (!wanted) return GRID;
+  return wanted.split(',').map((cell) => {
+    const [services, proxies] = cell.split('x').map(Number);
+    if (!Number.isInteger(services) || !Number.isInteger(proxies)) throw new Error(`push-grid bench: WEFT_PUSH_GRID cell ${JSON.stringify(cell)} is not SERVICESxPROXIES`);
+    return { services: services as number, proxies: proxies as number };
+  });
+}
+
 /** Runs every cell, one fresh process each (describeGrowth reads the rows). */
-export async function benchPushGrid(grid = GRID): Promise<Row[]> {
+export async function benchPushGrid(grid = selectedGrid()): Promise<Row[]> {
   const rows: Row[] = [];
   for (const cell of grid) rows.push(await runInChild<Row>(CELL_FLAG, cell));
   return rows;

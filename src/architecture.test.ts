@@ -61,3 +61,18 @@ test('imports point one way along the data flow', () => {
   }
   assert.deepEqual(violations, []);
 });
+
+test('only `weft control-plane --kubernetes` loads the Kubernetes source (never the proxy or the local runtime)', () => {
+  const allowed = new Set(['cli/commands/control-plane.ts']);
+  const violations: string[] = [];
+  for (const file of tsFiles(srcDir)) {
+    const rel = relative(srcDir, file);
+    if (rel.startsWith('sources/kubernetes/') || rel.startsWith('e2e/') || allowed.has(rel)) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/(?:^\s*(?:import|export)(?!\s+type\b)[^'"]*from\s+|import\()['"](\.[^'"]+)['"]/gm)) {
+      const target = relative(srcDir, resolve(dirname(file), match[1] ?? ''));
+      if (target.startsWith('sources/kubernetes/')) violations.push(`${rel} imports ${target}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});

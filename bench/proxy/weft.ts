@@ -7,8 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProxyConfig } from '../../src/proxy-config/index.js';
 import type { Started, Target } from './measure.js';
@@ -19,6 +19,18 @@ import { CLIENT_SERVICE_ACCOUNT, clientSidecarConfig, gatewayConfig, GATEWAY_POR
 /** The CLI entry to run; WEFT_BENCH_MAIN points at another build's main.js (to compare two builds). */
 export function weftMain(): string {
   return process.env.WEFT_BENCH_MAIN ?? fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+}
+
+/**
+ * What `weft proxy` runs for a build's main.js, as bin/weft.js and the runtime choose it: the
+ * bundled proxy entry beside it when that build made one and it is current (WEFT_BENCH_UNBUNDLED=1: main.js).
+ */
+export function proxyScript(main: string): string {
+  const bundle = join(dirname(main), 'proxy-bundle', 'weft-proxy.js');
+  const source = join(dirname(main), 'commands', 'proxy-entry.js');
+  if (process.env.WEFT_BENCH_UNBUNDLED === '1' || !existsSync(bundle) || !existsSync(source)) return main;
+  // A bundle older than the compiled entry is of older code: tsc ran again without the bundle step.
+  return statSync(bundle).mtimeMs >= statSync(source).mtimeMs ? bundle : main;
 }
 
 /** `undefined` when `weft proxy` is usable, else why not. */
@@ -46,7 +58,7 @@ interface WeftProcess {
 async function startWeft(group: ProcessGroup, main: string, name: string, dir: string, config: ProxyConfig, portFlags: string[]): Promise<WeftProcess> {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const args = [main, 'proxy', '--config', file, '--no-watch', '--log-level', 'warn', '--drain-timeout', '1s'];
+  const args = [proxyScript(main), 'proxy', '--config', file, '--no-watch', '--log-level', 'warn', '--drain-timeout', '1s'];
   args.push('--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', ...portFlags);
   const child = group.start(name, process.execPath, args);
   try {

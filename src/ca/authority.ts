@@ -9,7 +9,7 @@ import { toPem } from '../lib/der.js';
 import { CsrError, readCsr } from './csr.js';
 import {
   KEY_USAGE, authorityKeyId, basicConstraints, buildCertificate, extKeyUsageServerClient, issuerInfo, keyUsage, organizationName,
-  uriSan, type IssuerInfo,
+  serverSans, uriSan, type IssuerInfo,
 } from './x509.js';
 
 export interface WorkloadIdentity {
@@ -56,7 +56,10 @@ export class CertificateAuthority {
   readonly source: CaMaterial['source'];
   /** PEM of the root certificates: the mesh trust bundle. */
   readonly trustBundle: string;
+  readonly roots: readonly X509Certificate[];
   readonly signingCertificate: X509Certificate;
+  /** Equal for two CAs that sign with the same chain under the same roots: what a reload compares. */
+  readonly identity: string;
   readonly #key: KeyObject;
   readonly #issuer: IssuerInfo;
   /** Appended to every leaf: the signing certificate (unless it is the root) and its intermediates. */
@@ -70,7 +73,9 @@ export class CertificateAuthority {
     this.#issuer = issuerInfo(material.cert);
     const isRoot = material.roots.some((r) => r.fingerprint256 === material.cert.fingerprint256);
     this.#chainTail = [...(isRoot ? [] : [material.cert]), ...material.intermediates].map((c) => c.toString()).join('');
+    this.roots = material.roots;
     this.trustBundle = material.roots.map((c) => c.toString()).join('');
+    this.identity = [material.cert, ...material.intermediates, ...material.roots].map((c) => c.fingerprint256).join(',');
     this.#notAfter = new Date(material.cert.validTo);
   }
 
@@ -95,6 +100,19 @@ export class CertificateAuthority {
 
   /** Issues a workload certificate for a public key (SPKI DER); the validity is capped at the CA's own. */
   issue(spki: Buffer, identity: WorkloadIdentity, notBefore: Date, notAfter: Date): IssuedCertificate {
+    return this.#issue(spki, uriSan(spiffeId(identity)), notBefore, notAfter);
+  }
+
+  /**
+   * The control plane's own serving certificate (istiod's on 15012): DNS names and IP addresses
+   * instead of a workload identity, under the root proxies already trust. No CSR reaches this:
+   * only the control plane calls it, with names it chose.
+   */
+  issueWithNames(spki: Buffer, names: { dns: readonly string[]; ips: readonly string[]; uris?: readonly string[] }, notBefore: Date, notAfter: Date): IssuedCertificate {
+    return this.#issue(spki, serverSans(names), notBefore, notAfter);
+  }
+
+  #issue(spki: Buffer, san: Buffer, notBefore: Date, notAfter: Date): IssuedCertificate {
     const end = notAfter > this.#notAfter ? this.#notAfter : notAfter;
     const der = buildCertificate({
       subject: organizationName(undefined),
@@ -107,7 +125,7 @@ export class CertificateAuthority {
         extKeyUsageServerClient(),
         basicConstraints(false),
         authorityKeyId(this.#issuer.keyId),
-        uriSan(spiffeId(identity)),
+        san,
       ],
       signingKey: this.#key,
     });

@@ -2,7 +2,8 @@
  * Where the CA's key and certificates come from. Self-signed (istiod's default): a root created
  * once in the control plane's state directory, key and certificate in one file of mode 0600,
  * written aside and linked into place so replicas starting together agree on one root (as the
- * token key). Plugged in (Istio's `cacerts` secret, `--cacerts DIR`): ca-cert.pem, ca-key.pem,
+ * token key); after a rotation (rotate.ts) the roots it replaced stay in the trust bundle until
+ * the time written beside each in previous-roots.pem. Plugged in (Istio's `cacerts` secret, `--cacerts DIR`): ca-cert.pem, ca-key.pem,
  * root-cert.pem and cert-chain.pem, checked to fit together before anything is signed.
  */
 import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
@@ -17,8 +18,10 @@ import { KEY_USAGE, basicConstraints, buildCertificate, keyIdentifier, keyUsage,
 export const SELF_SIGNED_CA_FILE = 'ca-secret.pem';
 /** The root certificate alone, readable, for clients outside the mesh (curl --cacert). */
 export const ROOT_CERT_FILE = 'root-cert.pem';
+/** Roots a rotation replaced, each trusted until the time on the line above it (rotate.ts writes it). */
+export const PREVIOUS_ROOTS_FILE = 'previous-roots.pem';
 /** Istio's self-signed root lifetime (CITADEL_SELF_SIGNED_CA_CERT_TTL): ten years. */
-const ROOT_TTL_MS = 10 * 365 * 24 * 3600_000;
+export const ROOT_TTL_MS = 10 * 365 * 24 * 3600_000;
 
 export function loadSelfSignedCa(stateDir: string, trustDomain = 'cluster.local', now = new Date()): CertificateAuthority {
   const path = join(stateDir, SELF_SIGNED_CA_FILE);
@@ -27,11 +30,34 @@ export function loadSelfSignedCa(stateDir: string, trustDomain = 'cluster.local'
   const key = privateKey(text, path);
   const cert = certs[0] as X509Certificate;
   if (!keyMatchesCertificate(key, cert)) throw new Error(`${path}: the private key does not belong to the certificate`);
-  writeRootCert(stateDir, cert.toString());
-  return new CertificateAuthority({ cert, key, intermediates: [], roots: [cert], source: 'self-signed' });
+  const previous = previousRoots(stateDir).filter((r) => r.until > now && new Date(r.cert.validTo) > now && r.cert.fingerprint256 !== cert.fingerprint256);
+  const roots = [cert, ...previous.map((r) => r.cert)];
+  writeRootCert(stateDir, roots.map((r) => r.toString()).join(''));
+  return new CertificateAuthority({ cert, key, intermediates: [], roots, source: 'self-signed' });
 }
 
-function newRoot(trustDomain: string, now: Date): string {
+export interface PreviousRoot {
+  cert: X509Certificate;
+  /** The end of its grace period: it leaves the trust bundle then. */
+  until: Date;
+}
+
+/** The roots a rotation replaced, with the end of each one's grace period; none when the file is missing. */
+export function previousRoots(stateDir: string): PreviousRoot[] {
+  const path = join(stateDir, PREVIOUS_ROOTS_FILE);
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  const out: PreviousRoot[] = [];
+  for (const m of text.matchAll(/^# trusted until (\S+)\s*\n(-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----)/gm)) {
+    const until = new Date(m[1] ?? '');
+    if (Number.isNaN(until.getTime())) throw new Error(`${path}: ${JSON.stringify(m[1])} is not a time (expected ISO 8601)`);
+    out.push({ cert: certificates(m[2] ?? '', path)[0] as X509Certificate, until });
+  }
+  return out;
+}
+
+/** A new self-signed root, key first: the text of ca-secret.pem. */
+export function newRoot(trustDomain: string, now: Date, ttlMs = ROOT_TTL_MS): string {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const name = organizationName(trustDomain);
@@ -40,7 +66,7 @@ function newRoot(trustDomain: string, now: Date): string {
     issuer: name,
     publicKey: spki,
     notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + ROOT_TTL_MS),
+    notAfter: new Date(now.getTime() + ttlMs),
     extensions: [
       keyUsage(KEY_USAGE.digitalSignature, KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign),
       basicConstraints(true),
@@ -92,7 +118,7 @@ export function loadPluggedInCa(dir: string, now = new Date()): CertificateAutho
     const child = path[i] as X509Certificate;
     const parent = path[i + 1] as X509Certificate;
     if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) {
-      throw new Error(`${join(dir, 'cert-chain.pem')}: ${child.subject || '(empty subject)'} is not signed by the next certificate in the chain`);
+      throw new Error(`${join(dir, 'cert-chain.pem')}: ${child.subject.replace(/\n/g, ', ') || '(empty subject)'} is not signed by the next certificate in the chain`);
     }
   }
   const top = path[path.length - 1] as X509Certificate;
@@ -106,7 +132,7 @@ function selfSigned(c: X509Certificate): boolean {
   return c.checkIssued(c) && c.verify(c.publicKey);
 }
 
-function certificates(text: string, path: string): X509Certificate[] {
+export function certificates(text: string, path: string): X509Certificate[] {
   const blocks = pemBlocks(text, 'CERTIFICATE');
   if (blocks.length === 0) throw new Error(`${path}: no PEM certificate found`);
   return blocks.map((der, i) => {
@@ -118,7 +144,7 @@ function certificates(text: string, path: string): X509Certificate[] {
   });
 }
 
-function privateKey(text: string, path: string): KeyObject {
+export function privateKey(text: string, path: string): KeyObject {
   const match = /-----BEGIN (?:EC |RSA )?PRIVATE KEY-----[\s\S]*?-----END (?:EC |RSA )?PRIVATE KEY-----/.exec(text);
   if (!match) throw new Error(`${path}: no PEM private key found`);
   try {

@@ -62,6 +62,32 @@ export function uriSan(uri: string): Buffer {
   return extension(OID.subjectAltName, true, seq(ctx(6, Buffer.from(uri, 'ascii'), false)));
 }
 
+/** A server's names: DNS names and IP addresses (v4 or v6), plus any URIs; critical, the subject being empty. */
+export function serverSans(names: { dns: readonly string[]; ips: readonly string[]; uris?: readonly string[] }): Buffer {
+  const entries = [
+    ...names.dns.map((d) => ctx(2, Buffer.from(d, 'ascii'), false)),
+    ...names.ips.map((ip) => ctx(7, ipBytes(ip), false)),
+    ...(names.uris ?? []).map((u) => ctx(6, Buffer.from(u, 'ascii'), false)),
+  ];
+  return extension(OID.subjectAltName, true, seq(...entries));
+}
+
+function ipBytes(ip: string): Buffer {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (v4) return Buffer.from(v4.slice(1).map(Number));
+  if (!ip.includes(':')) throw new Error(`not an IP address: ${ip}`);
+  // IPv6: expand '::' to the missing zero groups.
+  const [head = '', tail] = ip.split('::');
+  const groups = (part: string): string[] => (part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const all = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  if (all.length !== 8) throw new Error(`not an IP address: ${ip}`);
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
 export function subjectKeyId(id: Buffer): Buffer {
   return extension(OID.subjectKeyId, false, octets(id));
 }

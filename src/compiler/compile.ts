@@ -17,6 +17,8 @@ import { sidecarInbound } from './listeners/inbound.js';
 import { gatewayListeners } from './listeners/gateway.js';
 import { sidecarRouteConfigs } from './routes/sidecar-routes.js';
 import { accessLogConfig } from './telemetry/access-logs.js';
+import { tracingConfig } from './telemetry/tracing.js';
+import { metricsConfig } from './telemetry/metrics.js';
 
 export interface CompileOptions {
   /**
@@ -36,7 +38,7 @@ export function compileProxyConfig(snapshot: Snapshot, proxy: ProxyNode, options
   let routes: RouteConfiguration[];
   if (proxy.role === 'sidecar') {
     const inbound = sidecarInbound(scope, clusters);
-    listeners = [...sidecarOutboundListeners(scope, clusters), inbound.listener];
+    listeners = [...sidecarOutboundListeners(scope, clusters), inbound.listener, ...inbound.ownListeners];
     routes = [...sidecarRouteConfigs(scope, clusters), ...inbound.routes];
   } else {
     ({ listeners, routes } = gatewayListeners(scope, clusters));
@@ -54,7 +56,8 @@ export function compileProxyConfig(snapshot: Snapshot, proxy: ProxyNode, options
       pathNormalization: snapshot.mesh.pathNormalization,
       outboundTrafficPolicy: scope.outboundTrafficPolicy,
       ...accessLogConfig(snapshot, proxy),
-      ...(snapshot.mesh.tracing ? { tracing: snapshot.mesh.tracing } : {}),
+      ...tracingConfig(snapshot, proxy),
+      ...metricsConfig(snapshot, proxy),
     },
   };
   return { version: options.version === false ? '' : contentVersion(body), ...body };

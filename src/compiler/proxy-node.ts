@@ -19,5 +19,6 @@ export function proxyNodeFor(instance: WorkloadInstance, revision = ''): ProxyNo
     serviceAccount: instance.serviceAccount,
     ip: instance.ip,
     revision,
+    ...(instance.locality ? { locality: instance.locality } : {}),
   };
 }

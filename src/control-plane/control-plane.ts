@@ -20,6 +20,8 @@ import { DEFAULT_WORKLOAD_CERT_TTL_MS, type CertificateAuthority, type IssuedCer
 import { silentLogger, type Logger } from '../lib/log.js';
 import { controlPlaneMetrics, type ControlPlaneMetrics } from './metrics.js';
 import { GraphCollector, type ScrapeTarget } from '../telemetry/graph/index.js';
+import { ServingCertificate, type ServingNames } from './serving-certificate.js';
+import { MeshCertificates, waitForAcks } from './certificates.js';
 
 export interface ControlPlaneOptions {
   sources: readonly ConfigSource[];
@@ -35,6 +37,13 @@ export interface ControlPlaneOptions {
   ca?: CertificateAuthority;
   /** Workload certificate lifetime; default 24 h (Istio's DEFAULT_WORKLOAD_CERT_TTL). */
   workloadCertTtlMs?: number;
+  /**
+   * When the CA changes (replaceCa), how long the new trust bundle is pushed before the new CA
+   * signs: at least `min` (default 2 s), at most `max` (default 30 s) waiting for every proxy's ACK.
+   */
+  caChangeWaitMs?: { min: number; max: number };
+  /** Lifetime of this replica's serving certificate on the TLS push port; default the workload certificates'. */
+  servingCertTtlMs?: number;
   /** Where proxies send spans when meshConfig names no collector: the embedded trace store (`host:port`). */
   defaultZipkinAddress?: string;
   /** How often the service graph scrapes every connected proxy's metrics; default 5 s, 0 never. */
@@ -70,15 +79,35 @@ export class ControlPlane {
   #lastRejected: RejectedChange | undefined;
   /** Identity of each connected proxy, as it presented itself in its hello; needed to compile a debug dump. */
   readonly #nodes = new Map<string, ProxyNode>();
+  #serving: ServingCertificate | undefined;
+  readonly #certificates: MeshCertificates | undefined;
 
   constructor(options: ControlPlaneOptions) {
     this.#options = options;
     this.#log = options.log ?? silentLogger;
     this.#counters = controlPlaneMetrics(this.metrics);
+    if (options.ca) {
+      const wait = options.caChangeWaitMs ?? { min: 2_000, max: 30_000 };
+      const certificates = new MeshCertificates(options.ca, { propagated: () => waitForAcks(() => this.push.proxies(), { minMs: wait.min, maxMs: wait.max }) });
+      certificates.on('bundle', () => {
+        this.#log.info('trust bundle changed; pushing it to every proxy', { roots: certificates.trustBundle().split('BEGIN CERTIFICATE').length - 1 });
+        this.#serving?.refreshRoots();
+        this.push.notifyChange('all');
+      });
+      certificates.on('signer', () => {
+        this.#serving?.reissue();
+        this.push.notifyChange('all');
+      });
+      certificates.on('settled', (ca, signerChanged) => this.#log.info('certificate authority change complete', {
+        signer: ca.signingCertificate.subject.replace(/\n/g, ', ') || '(empty subject)', roots: ca.roots.length, signerChanged,
+      }));
+      this.#certificates = certificates;
+    }
     this.push = new PushServer({
       compile: (node) => this.#compile(node),
       authenticate: (token, node) => this.#authenticate(token, node),
-      ...(options.ca ? { sign: (node: ProxyNode, csr: string) => this.#sign(options.ca as CertificateAuthority, node, csr) } : {}),
+      authenticateCertificate: (identity, node) => this.#authenticateCertificate(identity.trustDomain, node),
+      ...(this.#certificates ? { sign: (node: ProxyNode, csr: string) => this.#sign((this.#certificates as MeshCertificates).signer(), node, csr) } : {}),
       replicaId: options.replicaId,
       metrics: this.metrics,
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
@@ -99,7 +128,7 @@ export class ControlPlane {
     this.push.on('ack', (id, version) => log.info('config acknowledged', { proxy: id, version }));
     this.push.on('nack', (id, version, error) => log.warn('config rejected by proxy', { proxy: id, version, error }));
     this.push.on('config-error', (id, error) => log.error('cannot build config; proxy keeps its last one', { proxy: id, error }));
-    this.push.on('auth-rejected', (id) => log.warn('proxy not authenticated: bad token', { proxy: id }));
+    this.push.on('auth-rejected', (id, reason) => log.warn('proxy not authenticated', { proxy: id, reason }));
     this.push.on('certificate-issued', (id) => log.debug('workload certificate issued', { proxy: id }));
     this.push.on('certificate-refused', (id, error) => log.warn('certificate request refused', { proxy: id, error }));
   }
@@ -110,7 +139,41 @@ export class ControlPlane {
     this.graph.start();
   }
 
+  /**
+   * Serves the push stream over TLS too (istiod's 15012), with a serving certificate for `names`
+   * from this control plane's CA; proxies may then authenticate with their workload certificate.
+   */
+  listenSecure(port: number, host: string, names: ServingNames): Promise<number> {
+    const certificates = this.#certificates;
+    if (!certificates) return Promise.reject(new Error('the TLS push port needs a certificate authority'));
+    this.#serving?.stop();
+    const serving = new ServingCertificate(() => certificates.signer(), names, this.#options.servingCertTtlMs ?? this.#options.workloadCertTtlMs ?? DEFAULT_WORKLOAD_CERT_TTL_MS, this.#log, () => certificates.trustBundle());
+    this.#serving = serving;
+    serving.start((material) => this.push.renewServingCertificate(material));
+    return this.push.listenSecure(port, host, serving.current());
+  }
+
+  /**
+   * Takes a new CA (cacerts reloaded, self-signed root rotated): its roots are trusted and pushed
+   * first, and it signs once the proxies have them (certificates.ts). Resolves when it signs.
+   */
+  replaceCa(next: CertificateAuthority): Promise<void> {
+    if (!this.#certificates) return Promise.reject(new Error('this control plane has no certificate authority'));
+    return this.#certificates.replace(next);
+  }
+
+  /** The CA signing now and the trust bundle proxies are given (undefined without a CA). */
+  certificateAuthority(): { signer: CertificateAuthority; trustBundle: string } | undefined {
+    return this.#certificates ? { signer: this.#certificates.signer(), trustBundle: this.#certificates.trustBundle() } : undefined;
+  }
+
+  /** The serving certificate's PEM chain on the TLS push port (undefined when not served). */
+  servingCertificate(): string | undefined {
+    return this.#serving?.current().cert;
+  }
+
   async close(): Promise<void> {
+    this.#serving?.stop();
     this.graph.stop();
     for (const source of this.#options.sources) source.stop();
     await this.push.close();
@@ -123,6 +186,11 @@ export class ControlPlane {
 
   replicaId(): string {
     return this.#options.replicaId;
+  }
+
+  /** Where the configuration comes from (`files:/etc/weft`, `kubernetes:https://...`), for /debug/syncz. */
+  sourceNames(): string[] {
+    return this.#options.sources.map((s) => s.name);
   }
 
   proxies(): ProxyStatus[] {
@@ -227,13 +295,22 @@ export class ControlPlane {
   #compile(node: ProxyNode): ProxyConfig {
     if (!this.#snapshot) throw new Error('no valid configuration has been loaded yet');
     // The push server hashes the JSON it sends; the compiler's own hash would be computed and dropped.
-    return compileProxyConfig(this.#snapshot, node, { version: false });
+    const config = compileProxyConfig(this.#snapshot, node, { version: false });
+    return this.#certificates ? this.#certificates.attach(config) : config;
   }
 
   /** The identity is the node's namespace and service account, both covered by its token. */
   #sign(ca: CertificateAuthority, node: ProxyNode, csr: string): IssuedCertificate {
     const trustDomain = this.#snapshot?.mesh.trustDomain ?? 'cluster.local';
     return ca.signCsr(csr, { trustDomain, namespace: node.namespace, serviceAccount: node.serviceAccount }, this.#options.workloadCertTtlMs ?? DEFAULT_WORKLOAD_CERT_TTL_MS);
+  }
+
+  /** The push server matched namespace and service account; the node id and trust domain are checked here. */
+  #authenticateCertificate(trustDomain: string, node: ProxyNode): boolean {
+    if (!node.id.endsWith(`.${node.namespace}`) || node.namespace === '') return false;
+    if (trustDomain !== (this.#snapshot?.mesh.trustDomain ?? 'cluster.local')) return false;
+    this.#nodes.set(node.id, node);
+    return true;
   }
 
   #authenticate(token: string, node: ProxyNode): boolean {

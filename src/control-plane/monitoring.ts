@@ -32,7 +32,7 @@ function serve(cp: ControlPlane, req: IncomingMessage, res: ServerResponse): voi
     case '/ready':
       return cp.ready() ? send(res, 200, 'text/plain', 'ready\n') : send(res, 503, 'text/plain', 'no valid configuration loaded yet\n');
     case '/debug/syncz':
-      return json(res, 200, { replica: cp.replicaId(), proxies: cp.proxies() });
+      return json(res, 200, { replica: cp.replicaId(), sources: cp.sourceNames(), proxies: cp.proxies() });
     case '/debug/config_dump': {
       const id = url.searchParams.get('proxyID');
       if (!id) return json(res, 400, { error: 'proxyID is required, e.g. /debug/config_dump?proxyID=reviews-v1-0.default' });

@@ -30,6 +30,6 @@ test('client.ts imports only node built-ins, proxy-config, lib and client-safe s
   visit(repoPath('src', 'distribution', 'client.ts'));
   assert.deepEqual(outside, []);
   assert.deepEqual([...seen].map((f) => relative(src, f)).sort(), [
-    'distribution/backoff.ts', 'distribution/client.ts', 'distribution/clock.ts', 'distribution/keepalive.ts', 'distribution/protocol.ts',
+    'distribution/backoff.ts', 'distribution/client.ts', 'distribution/clock.ts', 'distribution/delta.ts', 'distribution/keepalive.ts', 'distribution/protocol.ts',
   ]);
 });

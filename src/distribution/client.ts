@@ -19,8 +19,9 @@ import { realNow, realSetTimer, type CancelTimer, type Now, type SetTimer } from
 import { keepAlive } from './keepalive.js';
 import {
   CONTENT_TYPE, DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, REPLICA_HEADER, STREAM_PATH,
-  encodeFrame, parseServerMessage, type CertificateMessage, type ClientMessage, type ConfigMessage, type IssuedCertificate, type ServerMessage,
+  encodeFrame, parseServerMessage, type CertificateMessage, type ClientMessage, type ConfigMessage, type DeltaMessage, type IssuedCertificate, type ServerMessage,
 } from './protocol.js';
+import { applyDelta } from './delta.js';
 
 /** A certificate request the control plane refused, or that could not be answered (no stream, timeout). */
 export class CertificateRequestError extends Error {}
@@ -50,8 +51,14 @@ export interface DiscoveryClientOptions {
   /** HTTP/2 PING interval on an open stream; a missed answer means a dead replica. Default 30 s, 0 disables. */
   keepaliveMs?: number;
   maxMessageBytes?: number;
-  /** TLS settings for `https://` servers (workload certificate, mesh CA). */
+  /** TLS settings for `https://` servers (the mesh root in `ca`, the expected `servername`). */
   tls?: http2.SecureClientSessionOptions;
+  /**
+   * The workload certificate to present on `https://` servers, asked at every connection attempt:
+   * once the proxy holds one, reconnects authenticate with it (istiod's mTLS on 15012) rather than
+   * the token. Undefined: the token alone.
+   */
+  clientCertificate?: () => { cert: string; key: string } | undefined;
   /**
    * Opens the HTTP/2 session to a server. A supplied session is shared and never closed by the
    * client (the benchmark multiplexes many simulated proxies over a few sessions); the default
@@ -102,6 +109,8 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
   #attempt: Attempt | undefined;
   #cancelRetry: CancelTimer | undefined;
   #current: ProxyConfig | undefined;
+  /** The last config received on the open stream, applied or not: the base of the next delta. */
+  #received: ProxyConfig | undefined;
   #running = false;
   /** The asynchronous apply in progress, if any: later configs wait for it, so applies never overlap. */
   #applying: Promise<void> | undefined;
@@ -191,7 +200,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     const ownsSession = this.#options.connect === undefined;
     let session: http2.ClientHttp2Session;
     try {
-      session = this.#options.connect ? this.#options.connect(server) : http2.connect(server, this.#options.tls ?? {});
+      session = this.#options.connect ? this.#options.connect(server) : http2.connect(server, { ...this.#options.tls, ...this.#options.clientCertificate?.() });
     } catch (error) {
       // A malformed server URL fails synchronously; treat it like a refused connection.
       this.#scheduleRetry(`connect ${server}: ${(error as Error).message}`);
@@ -243,13 +252,37 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
       for (const message of messages) {
         if (message.type === 'error') attempt.reason = `${message.code}: ${message.message}`;
         else if (message.type === 'certificate') this.#onCertificate(attempt, message);
-        else if (attempt.connected && !attempt.done) this.#onConfig(attempt, message);
+        else if (!attempt.connected || attempt.done) continue;
+        else if (message.type === 'delta') this.#onDelta(attempt, message);
+        else {
+          this.#received = message.config;
+          this.#onConfig(attempt, message);
+        }
       }
     });
+    // The server starts this stream from our lastVersion (or a whole config), never from a config we rejected.
+    this.#received = this.#current;
     const hello: ClientMessage = { type: 'hello', node: this.#options.node, token: this.#options.token };
     if (this.#current) hello.lastVersion = this.#current.version;
     if (this.#options.prometheusPort !== undefined) hello.prometheusPort = this.#options.prometheusPort;
     stream.write(encodeFrame(hello));
+  }
+
+  /**
+   * Rebuilds the whole config from the last one received and hands it on as if sent whole. Done
+   * on arrival, in order, even while an earlier apply is still running: each delta's base is the
+   * config before it on the wire, whether or not that one is (or will be) accepted.
+   */
+  #onDelta(attempt: Attempt, message: DeltaMessage): void {
+    const base = this.#received;
+    if (!base || base.version !== message.baseVersion) {
+      const held = base ? `version ${base.version}` : 'no config';
+      this.#send(attempt, { type: 'resync', version: message.version, nonce: message.nonce, error: `delta on ${message.baseVersion}, but this proxy holds ${held}` });
+      return;
+    }
+    const config = applyDelta(base, message.version, message.upserts, message.removes);
+    this.#received = config;
+    this.#onConfig(attempt, { type: 'config', version: message.version, nonce: message.nonce, config });
   }
 
   #onConfig(attempt: Attempt, message: ConfigMessage): void {

@@ -8,6 +8,6 @@ export { MetricsRegistry, Counter, Gauge, Histogram } from './metrics.js';
 export * from './client.js';
 export { versionConfig } from './version.js';
 export { STREAM_PATH, REPLICA_HEADER, ProtocolError, FrameDecoder, encodeFrame } from './protocol.js';
-export type { ClientMessage, ServerMessage, HelloMessage, ConfigMessage, AckMessage, NackMessage, ErrorMessage, CsrMessage, CertificateMessage, IssuedCertificate } from './protocol.js';
+export type { ClientMessage, ServerMessage, HelloMessage, ConfigMessage, DeltaMessage, ResyncMessage, AckMessage, NackMessage, ErrorMessage, CsrMessage, CertificateMessage, IssuedCertificate } from './protocol.js';
 export type { BackoffOptions } from './backoff.js';
 export type { Now, SetTimer, CancelTimer } from './clock.js';

@@ -6,7 +6,9 @@
  *
  *   proxy -> server   hello {node, token, lastVersion?}   first message, exactly once
  *   server -> proxy   response headers (200, weft-replica), then config {version, nonce, config}
+ *   server -> proxy   delta {version, baseVersion, nonce, upserts, removes}   every later push
  *   proxy -> server   ack {version, nonce} | nack {version, nonce, error}
+ *   proxy -> server   resync {version, nonce, error}    a delta whose base the proxy does not hold
  *   proxy -> server   csr {requestId, csr}              any time after the 200 (Istio's CA call)
  *   server -> proxy   certificate {requestId, certificateChain, trustBundle} | {requestId, error}
  *   server -> proxy   error {code, message}, then the stream ends (bad token, protocol error)
@@ -16,9 +18,20 @@
  *
  * Versions are content hashes, so "same version" means "same config"; a nonce names one push, so
  * an ACK for an older push that crosses a newer one on the wire is recognised as stale.
+ *
+ * Deltas, as in delta xDS: the first push on a stream is the whole config; each later one names
+ * the version it applies to (`baseVersion`, the last config sent on this stream, ACKed or not) and
+ * carries only what changed: `upserts` {listeners?, routes?, clusters?, endpoints?, secrets?: whole
+ * resources added or changed; node?, mesh?: the block, if changed} and `removes` {type: names}.
+ * Names are a listener's, route configuration's, cluster's or secret's `name` and a load
+ * assignment's `cluster`. The proxy rebuilds the whole config from its last received one (lists
+ * kept in name order) and applies and answers that, exactly as if it had been sent whole. A proxy
+ * that does not hold the base answers `resync`, and the server sends the whole config again.
+ * A reconnect starts over with a whole config, unless the hello's lastVersion is current.
  * Client-safe: imports only proxy-config types.
  */
 import type { ProxyConfig, ProxyNode, ProxyRole } from '../proxy-config/index.js';
+import { RESOURCE_TYPES, type ResourceRemoves, type ResourceUpserts } from './delta.js';
 
 export const STREAM_PATH = '/weft.v1.Discovery/Stream';
 export const CONTENT_TYPE = 'application/x-weft-stream+json';
@@ -70,14 +83,29 @@ export interface ConfigMessage {
   nonce: string;
   config: ProxyConfig;
 }
+export interface DeltaMessage {
+  type: 'delta';
+  version: string;
+  baseVersion: string;
+  nonce: string;
+  upserts: ResourceUpserts;
+  removes: ResourceRemoves;
+}
+/** The proxy cannot rebuild a delta (it does not hold its base): send the whole config. Not a NACK. */
+export interface ResyncMessage {
+  type: 'resync';
+  version: string;
+  nonce: string;
+  error: string;
+}
 export interface ErrorMessage {
   type: 'error';
   code: 'UNAUTHENTICATED' | 'PROTOCOL' | 'TIMEOUT' | 'SHUTTING_DOWN';
   message: string;
 }
 
-export type ClientMessage = HelloMessage | AckMessage | NackMessage | CsrMessage;
-export type ServerMessage = ConfigMessage | ErrorMessage | CertificateMessage;
+export type ClientMessage = HelloMessage | AckMessage | NackMessage | CsrMessage | ResyncMessage;
+export type ServerMessage = ConfigMessage | DeltaMessage | ErrorMessage | CertificateMessage;
 
 export class ProtocolError extends Error {
   constructor(
@@ -227,6 +255,8 @@ export function parseClientMessage(value: unknown): ClientMessage {
       return { type: 'nack', version: str(value, 'version'), nonce: str(value, 'nonce'), error: str(value, 'error') };
     case 'csr':
       return { type: 'csr', requestId: str(value, 'requestId'), csr: str(value, 'csr') };
+    case 'resync':
+      return { type: 'resync', version: str(value, 'version'), nonce: str(value, 'nonce'), error: str(value, 'error') };
     default:
       return bad(`unknown message type ${JSON.stringify(value.type)}`);
   }
@@ -245,6 +275,8 @@ export function parseServerMessage(value: unknown): ServerMessage {
       if (!isObject(config) || config.version !== version) bad('config message: config must be an object carrying the same version');
       return { type: 'config', version, nonce: str(value, 'nonce'), config: config as unknown as ProxyConfig };
     }
+    case 'delta':
+      return parseDelta(value);
     case 'error':
       return { type: 'error', code: str(value, 'code') as ErrorMessage['code'], message: str(value, 'message') };
     case 'certificate': {
@@ -255,4 +287,31 @@ export function parseServerMessage(value: unknown): ServerMessage {
     default:
       return bad(`unknown message type ${JSON.stringify(value.type)}`);
   }
+}
+
+/** Shapes only, as for a whole config: each upserted resource must be an object naming itself; the proxy's apply judges the rest. */
+function parseDelta(value: Fields): DeltaMessage {
+  const upserts = value.upserts;
+  const removes = value.removes;
+  if (!isObject(upserts) || !isObject(removes)) bad('delta message: upserts and removes must be objects');
+  for (const key of Object.keys(upserts)) {
+    const list = upserts[key];
+    if (key === 'node' || key === 'mesh') {
+      if (!isObject(list)) bad(`delta message: upserts.${key} must be an object`);
+      continue;
+    }
+    const type = RESOURCE_TYPES.find((t) => t === key);
+    if (!type) bad(`delta message: unknown resource type upserts.${key}`);
+    const nameKey = type === 'endpoints' ? 'cluster' : 'name';
+    if (!Array.isArray(list) || !list.every((r) => isObject(r) && typeof r[nameKey] === 'string')) bad(`delta message: upserts.${key} must be a list of resources with a ${nameKey}`);
+  }
+  for (const key of Object.keys(removes)) {
+    const list = removes[key];
+    if (!RESOURCE_TYPES.some((t) => t === key)) bad(`delta message: unknown resource type removes.${key}`);
+    if (!Array.isArray(list) || !list.every((n) => typeof n === 'string')) bad(`delta message: removes.${key} must be a list of names`);
+  }
+  return {
+    type: 'delta', version: str(value, 'version'), baseVersion: str(value, 'baseVersion'), nonce: str(value, 'nonce'),
+    upserts: upserts as ResourceUpserts, removes: removes as ResourceRemoves,
+  };
 }

@@ -23,7 +23,7 @@ test('a proxy gets its config on connect, applies it, and the server records the
   assert.match(applied[0] ?? '', /^[0-9a-f]{16}$/, 'the version is a content hash, not what compile put there');
   assert.deepEqual(status, {
     nodeId: 'reviews-v1.default', role: 'sidecar', namespace: 'default', revision: '', replica: 'istiod-0',
-    connectedAt: h.serverClock.now(), sentVersion: applied[0], ackedVersion: applied[0], state: 'SYNCED',
+    connectedAt: h.serverClock.now(), sentVersion: applied[0], ackedVersion: applied[0], state: 'SYNCED', auth: 'token',
   });
   assert.deepEqual(events, ['connected istiod-0', `applied ${applied[0]}`]);
   assert.equal(client.status().replica, 'istiod-0');
@@ -226,7 +226,15 @@ test('the raw protocol: an ACK for an older push does not mark a newer one ACKed
   const decoder = new FrameDecoder();
   const configs: { version: string; nonce: string }[] = [];
   stream.on('data', (chunk: Buffer) => {
-    for (const m of decoder.push(chunk).map(parseServerMessage)) if (m.type === 'config') configs.push({ version: m.version, nonce: m.nonce });
+    for (const m of decoder.push(chunk).map(parseServerMessage)) {
+      if (m.type === 'config' || m.type === 'delta') configs.push({ version: m.version, nonce: m.nonce });
+      // After the whole config, a change is sent as what changed: here the one load assignment.
+      if (m.type === 'delta') {
+        assert.equal(m.baseVersion, configs[0]?.version);
+        assert.deepEqual(Object.keys(m.upserts), ['endpoints']);
+        assert.deepEqual(m.removes, {});
+      }
+    }
   });
   stream.write(encodeFrame({ type: 'hello', node: node('raw.default'), token: GOOD_TOKEN }));
   await waitFor(() => configs.length === 1, 'first config');

@@ -2,7 +2,8 @@
  * The push server: holds one stream per connected proxy and pushes each its compiled config,
  * the way istiod serves ADS. A change goes: notifyChange -> debounce (a burst becomes one push)
  * -> the affected connected proxies are queued -> each is recompiled -> sent only if its content
- * hash differs from what it was last sent -> the proxy ACKs or NACKs. The server knows nothing of
+ * hash differs from what it was last sent, and then only the resources that changed (a delta,
+ * resources.ts; the whole config on connect) -> the proxy ACKs or NACKs. The server knows nothing of
  * resources or the compiler: it is handed `compile` and `authenticate`, and the control plane
  * wires them.
  */
@@ -16,10 +17,11 @@ import { keepAlive } from './keepalive.js';
 import { MetricsRegistry, type Counter } from './metrics.js';
 import {
   CONTENT_TYPE, DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, REPLICA_HEADER, STREAM_PATH, encodeFrame, parseClientMessage,
-  type AckMessage, type ClientMessage, type CsrMessage, type ErrorMessage, type HelloMessage, type IssuedCertificate, type NackMessage,
+  type AckMessage, type ResyncMessage, type ClientMessage, type CsrMessage, type ErrorMessage, type HelloMessage, type IssuedCertificate, type NackMessage,
 } from './protocol.js';
 import { proxyStatus, pushMetrics, type Connection, type ProxyStatus, type PushMetrics } from './status.js';
-import { configFrame, versionConfig } from './version.js';
+import { clientCertificateOptions, identityMismatch, peerCredential, type AuthMethod, type SpiffeIdentity } from './peer-auth.js';
+import { deltaFrame, fullFrame, indexConfig, type ConfigIndex } from './resources.js';
 
 /** Which proxies a change concerns; 'all' for mesh-wide changes. */
 export type Affects = NodePredicate | 'all';
@@ -29,6 +31,12 @@ export interface PushServerOptions {
   compile: (node: ProxyNode) => ProxyConfig;
   /** Checks the proxy's credential against the identity it claims. */
   authenticate: (token: string, node: ProxyNode) => boolean;
+  /**
+   * A proxy that presents a valid workload certificate (chained to the TLS `ca`, unexpired, one
+   * SPIFFE identity matching the hello's namespace and service account) is authenticated by it
+   * instead of its token; this may refuse it further (trust domain). Default: accepted.
+   */
+  authenticateCertificate?: (identity: SpiffeIdentity, node: ProxyNode) => boolean;
   /**
    * Signs a CSR from an authenticated proxy for the identity its node (checked by `authenticate`)
    * carries; throws to refuse. Without it, CSRs are answered with an error (no CA here).
@@ -62,7 +70,7 @@ export interface PushServerEvents {
   ack: [nodeId: string, version: string, latencyMs: number | undefined];
   nack: [nodeId: string, version: string, error: string];
   'config-error': [nodeId: string, error: string];
-  'auth-rejected': [nodeId: string];
+  'auth-rejected': [nodeId: string, reason: string];
   'certificate-issued': [nodeId: string];
   'certificate-refused': [nodeId: string, error: string];
 }
@@ -78,6 +86,7 @@ export class PushServer extends EventEmitter<PushServerEvents> {
   readonly #setTimer: SetTimer;
   readonly #maxBytes: number;
   readonly #server: http2.Http2Server | http2.Http2SecureServer;
+  #secure: http2.Http2SecureServer | undefined;
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   readonly #connections = new Set<Connection>();
   readonly #debouncer: Debouncer<NodePredicate[] | 'all'>;
@@ -86,6 +95,8 @@ export class PushServer extends EventEmitter<PushServerEvents> {
   /** A change is waiting out the debounce. */
   #debouncing = false;
   #draining = false;
+  /** Proxies with a frame still being written. */
+  #writing = 0;
   readonly #compiles: Counter;
   #nextConnectionId = 0;
   #nextNonce = 0;
@@ -111,7 +122,12 @@ export class PushServer extends EventEmitter<PushServerEvents> {
     });
     this.#compiles = this.registry.counter('weft_proxy_config_compiles', 'Proxy configs compiled, on connect and for the proxies a change can affect (the others keep theirs).');
     this.#server = options.tls ? http2.createSecureServer(options.tls) : http2.createServer();
-    this.#server.on('session', (session) => {
+    this.#serve(this.#server);
+  }
+
+  #serve(server: http2.Http2Server | http2.Http2SecureServer): void {
+    const options = this.#options;
+    server.on('session', (session) => {
       this.#sessions.add(session);
       const stopPings = keepAlive(session, options.keepaliveMs ?? 30_000, this.#setTimer, () => session.destroy());
       session.on('close', () => {
@@ -120,7 +136,30 @@ export class PushServer extends EventEmitter<PushServerEvents> {
       });
       session.on('error', () => {}); // its streams close and report; nothing else to do
     });
-    this.#server.on('stream', (stream, headers) => this.#onStream(stream, headers));
+    server.on('stream', (stream, headers) => this.#onStream(stream, headers));
+  }
+
+  /**
+   * Also serves the same streams over TLS (istiod's 15012 beside the plaintext 15010): `key`/`cert`
+   * are the serving certificate, `roots` the mesh trust bundle proxies' certificates must chain to.
+   */
+  listenSecure(port: number, host: string, tls: { key: string; cert: string; roots: string }): Promise<number> {
+    if (this.#secure) return Promise.reject(new Error('the TLS port is already served'));
+    const server = http2.createSecureServer({ key: tls.key, cert: tls.cert, ...clientCertificateOptions(tls.roots) });
+    this.#secure = server;
+    this.#serve(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /** A renewed serving certificate: new handshakes use it, open streams keep theirs. */
+  renewServingCertificate(tls: { key: string; cert: string; roots: string }): void {
+    this.#secure?.setSecureContext({ key: tls.key, cert: tls.cert, ca: tls.roots });
   }
 
   /** Resolves with the bound port (useful with port 0). */
@@ -140,8 +179,7 @@ export class PushServer extends EventEmitter<PushServerEvents> {
     this.#debouncing = false;
     this.#queue.clear();
     for (const session of this.#sessions) session.destroy();
-    if (!this.#server.listening) return;
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await Promise.all([this.#server, this.#secure].map((server) => (server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined)));
   }
 
   /** Records a config change; after the debounce, affected proxies are recompiled and pushed if changed. */
@@ -152,7 +190,17 @@ export class PushServer extends EventEmitter<PushServerEvents> {
 
   /** No change waiting and no proxy queued for recompiling: every push of the changes so far is sent. */
   idle(): boolean {
-    return !this.#debouncing && !this.#draining && this.#queue.size === 0;
+    if (this.#debouncing || this.#draining || this.#queue.size > 0) return false;
+    // A proxy whose stream is still busy with an earlier frame has a push waiting too.
+    if (this.#writing > 0) for (const conn of this.#connections) if (conn.deferred !== undefined) return false;
+    return true;
+  }
+
+  /** Bytes written to proxies' streams and not yet sent (HTTP/2 flow control holds them): one frame per proxy at most. */
+  bufferedBytes(): number {
+    let bytes = 0;
+    for (const conn of this.#connections) bytes += conn.stream.writableLength;
+    return bytes;
   }
 
   proxies(): ProxyStatus[] {
@@ -197,14 +245,15 @@ export class PushServer extends EventEmitter<PushServerEvents> {
         if (conn) {
           if (message.type === 'hello') return reject('PROTOCOL', 'hello sent twice');
           if (message.type === 'csr') void this.#onCsr(conn, message);
+          else if (message.type === 'resync') this.#onResync(conn, message);
           else this.#onReply(conn, message);
         } else if (message.type !== 'hello') {
           return reject('PROTOCOL', `expected hello, got ${message.type}`);
-        } else if (!this.#authenticate(message)) {
-          return reject('UNAUTHENTICATED', `proxy ${message.node.id} is not authenticated`, 401);
         } else {
+          const auth = this.#authenticate(message, stream.session);
+          if (auth.refused !== undefined) return reject('UNAUTHENTICATED', auth.refused, 401);
           cancelHelloTimer();
-          conn = this.#accept(stream, message);
+          conn = this.#accept(stream, message, auth.method);
         }
       }
     });
@@ -214,20 +263,28 @@ export class PushServer extends EventEmitter<PushServerEvents> {
     });
   }
 
-  #authenticate(hello: HelloMessage): boolean {
-    let ok = false;
+  /** A presented certificate decides (a bad one is refused, whatever the token); else the token. */
+  #authenticate(hello: HelloMessage, session: http2.Http2Session | undefined): { method: AuthMethod; refused?: undefined } | { refused: string } {
+    const peer = peerCredential(session);
+    let refused: string | undefined;
     try {
-      ok = this.#options.authenticate(hello.token, hello.node) === true;
+      if (peer.kind === 'invalid') refused = peer.reason;
+      else if (peer.kind === 'certificate') {
+        refused = identityMismatch(peer.identity, hello.node)
+          ?? (this.#options.authenticateCertificate?.(peer.identity, hello.node) === false ? `its certificate's identity ${peer.uri} is not accepted here` : undefined);
+      } else if (this.#options.authenticate(hello.token, hello.node) !== true) refused = 'bad token';
     } catch {
-      ok = false; // a failing authenticator denies, never admits
+      refused = 'the credential could not be checked'; // a failing authenticator denies, never admits
     }
-    if (!ok) this.emit('auth-rejected', hello.node.id);
-    return ok;
+    if (refused === undefined) return { method: peer.kind === 'certificate' ? 'certificate' : 'token' };
+    this.emit('auth-rejected', hello.node.id, refused);
+    // A bad token says no more than that (the wording proxies and tests know); a certificate says why.
+    return { refused: `proxy ${hello.node.id} is not authenticated${peer.kind === 'none' ? '' : `: ${refused}`}` };
   }
 
-  #accept(stream: http2.ServerHttp2Stream, hello: HelloMessage): Connection {
+  #accept(stream: http2.ServerHttp2Stream, hello: HelloMessage, auth: AuthMethod): Connection {
     stream.respond({ ':status': 200, 'content-type': CONTENT_TYPE, [REPLICA_HEADER]: this.#options.replicaId });
-    const conn: Connection = { id: ++this.#nextConnectionId, node: hello.node, stream, connectedAt: this.#now(), closed: false };
+    const conn: Connection = { id: ++this.#nextConnectionId, node: hello.node, stream, connectedAt: this.#now(), closed: false, auth };
     if (hello.prometheusPort !== undefined) conn.prometheusPort = hello.prometheusPort;
     if (hello.lastVersion !== undefined) {
       // The proxy already serves this version (from this or another replica); push only if it differs.
@@ -246,8 +303,22 @@ export class PushServer extends EventEmitter<PushServerEvents> {
     conn.closed = true;
     this.#connections.delete(conn);
     this.#queue.delete(conn);
+    // A write the closed stream will never complete must not keep the server from being idle.
+    if (conn.writing) this.#written(conn);
     this.metrics.connected.dec();
     this.emit('disconnected', conn.node.id, reason);
+  }
+
+  /**
+   * The proxy could not rebuild the last delta: its base is not what we think it holds. Forget
+   * what was sent and send the whole config; the push it answers stays pending, so its latency
+   * runs on to the ACK of the whole config.
+   */
+  #onResync(conn: Connection, message: ResyncMessage): void {
+    if (!conn.sent || message.nonce !== conn.sent.nonce) return;
+    conn.sentIndex = undefined;
+    conn.resync = true;
+    this.#push(conn, conn.pendingSince);
   }
 
   #onReply(conn: Connection, message: AckMessage | NackMessage): void {
@@ -318,29 +389,59 @@ export class PushServer extends EventEmitter<PushServerEvents> {
     else this.#draining = false;
   }
 
-  /** Compiles for one proxy and sends the result if it differs from the last push. */
+  /**
+   * Compiles for one proxy and sends what changed since the last push: a delta against what this
+   * stream was last sent, or the whole config on connect and after a resync. One frame per proxy
+   * is in flight at a time: while the last one is still being written (a slow reader, HTTP/2 flow
+   * control), a newer change only marks the proxy, and on the write's completion it is recompiled
+   * once, so a proxy that reads slowly gets the latest config, not every config in between, and
+   * the server never buffers more than one frame for it.
+   */
   #push(conn: Connection, changedAt: number | undefined): void {
     if (conn.closed) return;
+    if (conn.writing) {
+      if (changedAt !== undefined) conn.deferred = conn.deferred === undefined || conn.deferred === null ? changedAt : Math.min(conn.deferred, changedAt);
+      else conn.deferred ??= null;
+      return;
+    }
     const nonce = String(++this.#nextNonce);
     let frame: Buffer;
-    let version: string;
+    let index: ConfigIndex;
     try {
       this.#compiles.inc();
-      const versioned = versionConfig(this.#options.compile(conn.node));
-      version = versioned.version;
-      if (version === conn.sent?.version) return;
-      frame = configFrame(versioned, nonce, this.#maxBytes);
+      index = indexConfig(this.#options.compile(conn.node));
+      if (index.version === conn.sent?.version && !conn.resync) {
+        // A reconnect with the current lastVersion: nothing to send, and this is the base of the next delta.
+        conn.sentIndex ??= index;
+        return;
+      }
+      const base = conn.sentIndex;
+      frame = base && base.deltaSafe && index.deltaSafe ? deltaFrame(base, index, nonce, this.#maxBytes) : fullFrame(index, nonce, this.#maxBytes);
     } catch (error) {
       // A proxy never receives config that could not be fully built; it keeps what it has.
       this.metrics.configErrors.inc();
       this.emit('config-error', conn.node.id, error instanceof Error ? error.message : String(error));
       return;
     }
-    conn.stream.write(frame);
-    conn.sent = { version, nonce };
+    conn.writing = true;
+    this.#writing++;
+    conn.stream.write(frame, () => this.#written(conn));
+    conn.sent = { version: index.version, nonce };
+    conn.sentIndex = index;
+    conn.resync = false;
     if (changedAt !== undefined) conn.pendingSince ??= changedAt;
     this.metrics.pushes.inc();
-    this.emit('pushed', conn.node.id, version);
+    this.emit('pushed', conn.node.id, index.version);
+  }
+
+  /** The last frame left (or the stream died): a change that came meanwhile is pushed now. */
+  #written(conn: Connection): void {
+    if (!conn.writing) return;
+    conn.writing = false;
+    this.#writing--;
+    const deferred = conn.deferred;
+    conn.deferred = undefined;
+    if (deferred !== undefined && !conn.closed) this.#push(conn, deferred ?? undefined);
   }
 }
 

@@ -6,6 +6,8 @@
 import type { ServerHttp2Stream } from 'node:http2';
 import type { ProxyNode } from '../proxy-config/index.js';
 import type { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js';
+import type { ConfigIndex } from './resources.js';
+import type { AuthMethod } from './peer-auth.js';
 
 /** SYNCED: the proxy ACKed what was sent. STALE: sent but not ACKed (in flight, or NACKed). NOT SENT: nothing sent yet. */
 export type SyncState = 'SYNCED' | 'STALE' | 'NOT SENT';
@@ -26,6 +28,8 @@ export interface ProxyStatus {
   nackedVersion?: string;
   nackError?: string;
   state: SyncState;
+  /** How the proxy authenticated this stream: its token, or its workload certificate (mTLS). Always set by the push server. */
+  auth?: AuthMethod;
 }
 
 /** One proxy's stream. Keyed by connection rather than node id: a reconnecting proxy may briefly hold two. */
@@ -43,6 +47,15 @@ export interface Connection {
   /** A CSR being signed: one at a time per proxy, so a proxy cannot queue signing work without bound. */
   signing?: boolean;
   closed: boolean;
+  /** What this stream was last sent, resource by resource: the base of the next delta. */
+  sentIndex?: ConfigIndex;
+  /** The proxy asked for the whole config (it lacked a delta's base). */
+  resync?: boolean;
+  /** A frame is still being written to this stream; pushes wait for it. */
+  writing?: boolean;
+  /** A push waiting for that write: the earliest change it carries, or null for a connect-time push. */
+  deferred?: number | null;
+  auth: AuthMethod;
   /** From the hello: where the proxy's /stats/prometheus is served on node.ip. */
   prometheusPort?: number;
 }
@@ -56,6 +69,7 @@ export function proxyStatus(conn: Connection, replica: string): ProxyStatus {
     replica,
     connectedAt: conn.connectedAt,
     state: !conn.sent ? 'NOT SENT' : conn.acked === conn.sent.version ? 'SYNCED' : 'STALE',
+    auth: conn.auth,
   };
   if (conn.sent) status.sentVersion = conn.sent.version;
   if (conn.acked !== undefined) status.ackedVersion = conn.acked;

@@ -174,8 +174,8 @@ describe('weft control-plane with a connected weft proxy', { timeout: 60_000 }, 
     const cpFlags = replicas.flatMap((r) => ['--control-plane', r.monitoring]);
     const status = weft('proxy-status', ...cpFlags);
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /^NAME\s+ROLE\s+REVISION\s+REPLICA\s+VERSION\s+STATUS$/m);
-    assert.match(status.stdout, new RegExp(`^${NODE_ID.replace('.', '\\.')}\\s+ingress-gateway\\s+default\\s+istiod-[ab]\\s+[0-9a-f]{16}\\s+SYNCED$`, 'm'));
+    assert.match(status.stdout, /^NAME\s+ROLE\s+REVISION\s+REPLICA\s+AUTH\s+VERSION\s+STATUS$/m);
+    assert.match(status.stdout, new RegExp(`^${NODE_ID.replace('.', '\\.')}\\s+ingress-gateway\\s+default\\s+istiod-[ab]\\s+token\\s+[0-9a-f]{16}\\s+SYNCED$`, 'm'));
     const clusters = weft('proxy-config', 'clusters', NODE_ID, ...cpFlags);
     assert.equal(clusters.code, 0, clusters.stderr);
     assert.match(clusters.stdout, /^SERVICE FQDN\s+PORT\s+SUBSET\s+DIRECTION\s+TYPE\s+DESTINATION RULE$/m);

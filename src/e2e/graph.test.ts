@@ -239,7 +239,13 @@ describe('the service graph from live telemetry', { timeout: 90_000 }, () => {
     assert.match(text.stdout, /^istio-ingressgateway\.istio-system\s+->\s+svc\/productpage\.default\s+http\s+[\d.]+ rps\s+0\.0% err\s+p50 [\d.]+ms\s+p99 [\d.]+ms\s+mTLS$/m);
     assert.match(text.stdout, /^productpage-v1\.default\s+->\s+svc\/reviews\.default\s+http\s+[\d.]+ rps\s+25\.0% err\s+p50 [\d.]+ms\s+p99 [\d.]+ms\s+plaintext$/m);
     assert.match(text.stdout, /^productpage-v1\.default\s+->\s+svc\/mysql\.db\s+tcp\s+[\d.]+ (B|KiB)\/s\s+[\d.]+ conn\/s\s+0 open\s+plaintext$/m);
-    assert.equal(text.stdout.trim().split('\n').length, graph.edges.length);
+    // Then a section of one line per service with requests: its callers' traffic merged.
+    const [edgeLines = '', serviceLines = ''] = text.stdout.split('\n\n');
+    assert.equal(edgeLines.trim().split('\n').length, graph.edges.length);
+    assert.match(serviceLines, /^services \(every caller's requests together\):\n/);
+    assert.match(serviceLines, /^svc\/reviews\.default\s+[\d.]+ rps\s+25\.0% err\s+p50 [\d.]+ms\s+p99 [\d.]+ms$/m);
+    assert.match(serviceLines, /^ext\/api\.external\.test\s+[\d.]+ rps/m);
+    assert.equal(serviceLines.trim().split('\n').length - 1, graph.nodes.filter((n) => (n.kind === 'service' || n.kind === 'external') && n.requestRate !== undefined).length, serviceLines);
     const db = weft('graph', '-n', 'db', '-o', 'json', '--window', '2m', '--control-plane', monitoring);
     assert.equal(db.code, 0, db.stderr);
     const dbGraph = JSON.parse(db.stdout) as ServiceGraph;

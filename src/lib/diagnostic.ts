@@ -56,7 +56,8 @@ export function originName(origin: Origin): string {
 export function formatDiagnostic(d: Diagnostic): string {
   const where: string[] = [];
   if (d.origin) where.push(`${d.origin.kind} ${originName(d.origin)}`);
-  if (d.location) where.push(`${d.location.file}:${d.location.line}:${d.location.column}`);
+  // Line 0: no position in a file (an object read from the Kubernetes API, an unreadable path).
+  if (d.location) where.push(d.location.line > 0 ? `${d.location.file}:${d.location.line}:${d.location.column}` : d.location.file);
   const path = d.location?.path ? ` ${d.location.path}:` : '';
   const paren = where.length > 0 ? ` (${where.join(' ')})` : '';
   return `${d.level} [${d.code}]${paren}${path} ${d.message}`;

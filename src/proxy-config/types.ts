@@ -35,6 +35,8 @@ export interface ProxyNode {
   ip: string;
   /** Control plane revision this proxy belongs to ('' for the default revision). */
   revision: string;
+  /** `region/zone/subzone` (Envoy's node locality); absent: unknown, as Istio leaves it empty. */
+  locality?: string;
 }
 
 export interface ProxyConfig {
@@ -57,6 +59,8 @@ export interface Secret {
   certificateChain?: string;
   privateKey?: string;
   trustedCa?: string;
+  /** `ROOTCA` from the control plane: the certificate its CA signs with now; a proxy whose certificate another signed asks for a new one. */
+  signingCa?: string;
 }
 
 /** Mesh-wide settings the proxy applies at run time. */
@@ -73,8 +77,57 @@ export interface MeshRuntimeConfig {
    * present they replace `accessLog`, and an empty list turns access logs off. `mode` keeps one to
    * the client side (outbound and gateway listeners) or the server side (inbound); absent: both.
    */
-  accessLogs?: (AccessLogSettings & { mode?: 'CLIENT' | 'SERVER' })[];
-  tracing?: { samplingPercent: number; zipkinAddress?: string };
+  accessLogs?: (AccessLogSettings & { mode?: 'CLIENT' | 'SERVER'; filter?: string })[];
+  /** Tracing of the client side (outbound and gateway listeners), and of the server side unless `inboundTracing` is present. */
+  tracing?: TracingSettings;
+  /** Telemetry tracing of the server side (inbound listener) when it differs from `tracing`; null: none there. */
+  inboundTracing?: TracingSettings | null;
+  /** Telemetry metrics overrides (absent: every standard metric with Istio's labels). */
+  metrics?: MetricsSettings;
+}
+
+/** How one side of a proxy traces requests (Telemetry tracing or meshConfig). */
+export interface TracingSettings {
+  samplingPercent: number;
+  /** Zipkin collector, `host:port` or a URL; absent with no `otlp`: spans are decided and propagated, not sent. */
+  zipkinAddress?: string;
+  /** OTLP/HTTP collector (an `opentelemetry` extension provider with `http`): spans go there as OTLP JSON. */
+  otlp?: OtlpExporter;
+  /** Telemetry customTags: span tag name -> where its value comes from. */
+  customTags?: Record<string, TracingCustomTag>;
+}
+
+export interface OtlpExporter {
+  /** `http://collector:4318/v1/traces`. */
+  url: string;
+  timeoutMs?: number;
+  /** Headers sent with every export; `envName` reads the proxy's environment. */
+  headers?: { name: string; value?: string; envName?: string }[];
+}
+
+export type TracingCustomTag =
+  | { literal: string }
+  | { environment: string; defaultValue?: string }
+  | { header: string; defaultValue?: string }
+  /** An access-log format string (`%REQ(:PATH)%`), as Envoy's formatter custom tag. */
+  | { formatter: string };
+
+/** Istio's metric names (telemetry.v1alpha1 MetricSelector.IstioMetric, ALL_METRICS expanded). */
+export type IstioMetricName =
+  | 'REQUEST_COUNT' | 'REQUEST_DURATION' | 'REQUEST_SIZE' | 'RESPONSE_SIZE'
+  | 'TCP_OPENED_CONNECTIONS' | 'TCP_CLOSED_CONNECTIONS' | 'TCP_SENT_BYTES' | 'TCP_RECEIVED_BYTES'
+  | 'GRPC_REQUEST_MESSAGES' | 'GRPC_RESPONSE_MESSAGES';
+
+/** Telemetry metrics overrides per side: client (outbound, gateway) and server (inbound). */
+export interface MetricsSettings {
+  client?: Partial<Record<IstioMetricName, MetricOverride>>;
+  server?: Partial<Record<IstioMetricName, MetricOverride>>;
+}
+
+export interface MetricOverride {
+  disabled?: boolean;
+  /** Sorted by name. `value` is a CEL expression over the request's attributes (`request.headers['x']`). */
+  tags?: { name: string; remove?: boolean; value?: string }[];
 }
 
 /** Where and how one access log is written. */
@@ -158,7 +211,8 @@ export interface HttpConnectionManager {
 
 export type HttpFilter =
   | { kind: 'jwt-authn'; rules: JwtRule[] }
-  | { kind: 'authz'; policies: AuthorizationPolicy[] };
+  /** `extAuthz`: the CUSTOM provider the chain's CUSTOM policies call (absent: they deny what they match). */
+  | { kind: 'authz'; policies: AuthorizationPolicy[]; extAuthz?: ExtAuthzService };
 
 export interface TcpProxy {
   /** Weighted destinations; one entry for a plain TCP route. */
@@ -290,7 +344,7 @@ export interface CorsPolicy {
 
 export type HashPolicy =
   | { header: string }
-  | { cookie: { name: string; path?: string; ttlMs?: number } }
+  | { cookie: { name: string; path?: string; ttlMs?: number; attributes?: { name: string; value?: string }[] } }
   | { sourceIp: true }
   | { queryParameter: string };
 
@@ -312,7 +366,25 @@ export interface Cluster {
   circuitBreakers: CircuitBreakers;
   outlierDetection?: OutlierDetection;
   tls?: UpstreamTls;
+  /**
+   * Source address of connections to the endpoints (Envoy's upstream_bind_config). A sidecar
+   * under iptables capture connects to its own app from 127.0.0.6, which capture lets through.
+   */
+  upstreamBindAddress?: string;
+  /**
+   * SO_KEEPALIVE on the connections to the endpoints (Envoy's upstream_connection_options), from
+   * meshConfig.tcpKeepalive and the DestinationRule's; `{}` keeps the OS's timings.
+   */
+  tcpKeepalive?: TcpKeepalive;
   source?: ConfigSource;
+}
+
+/** Envoy's TcpKeepalive; absent fields keep the OS's value. */
+export interface TcpKeepalive {
+  probes?: number;
+  /** Idle time before the first probe, whole seconds in ms (Envoy's keepalive_time). */
+  timeMs?: number;
+  intervalMs?: number;
 }
 
 export type LoadBalancer =
@@ -357,6 +429,7 @@ export interface ClusterLoadAssignment {
 }
 
 export interface Endpoint {
+  /** An IP, or `unix:///path` for a Unix domain socket (then `port` is 0). */
   address: string;
   port: number;
   weight: number;
@@ -366,6 +439,19 @@ export interface Endpoint {
   /** `istio`: the endpoint has a sidecar, so auto mTLS sends ISTIO_MUTUAL to it. */
   tlsMode: 'istio' | 'disabled';
   healthy: boolean;
+  /** `region/zone/subzone` of the endpoint (Envoy's LocalityLbEndpoints.locality); absent: none. */
+  locality?: string;
+  /**
+   * Envoy's priority level relative to this proxy (0 = nearest, the default); traffic spills to
+   * higher numbers only as lower levels lose healthy endpoints (overprovisioning factor 1.4).
+   */
+  priority?: number;
+  /**
+   * The weight of this endpoint's locality within its priority (Envoy's locality_weighted_lb_config
+   * with LocalityLbEndpoints.load_balancing_weight): when any endpoint of a cluster carries one,
+   * a locality is picked first by these weights, then an endpoint within it.
+   */
+  localityWeight?: number;
 }
 
 // ---------------------------------------------------------------- security policy
@@ -411,8 +497,16 @@ export interface AuthorizationPolicy {
   /** `ns[<namespace>]-policy[<name>]`, Istio's RBAC policy name (the access log's code details add `-rule[<i>]`). */
   name: string;
   action: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
-  /** CUSTOM: the extension provider. Weft configures none, so, as Istio does for an unknown provider, a CUSTOM policy denies what its rules match. */
+  /**
+   * CUSTOM: the extension provider. When the chain's filter carries `extAuthz` for it, a matching
+   * request is checked by that service; otherwise (unknown, unsupported or unresolvable provider)
+   * the policy denies what its rules match, as Istio does for a bad CUSTOM action.
+   */
   provider?: string;
+  /** CUSTOM: why the provider cannot be called (the policy then denies what it matches), for `proxy-config`. */
+  providerError?: string;
+  /** `istio.io/dry-run: "true"` (ALLOW and DENY only): evaluated, counted and logged, never enforced. */
+  dryRun?: boolean;
   /** Empty: the policy matches nothing (an ALLOW `spec: {}` then denies every request). */
   rules: AuthorizationRule[];
   source?: ConfigSource;
@@ -472,4 +566,37 @@ export interface AuthorizationCondition {
   names?: string[];
   values?: string[];
   notValues?: string[];
+}
+
+/**
+ * An `envoyExtAuthzHttp` extension provider as Envoy's ext_authz HTTP filter runs it: the check is
+ * an HTTP request through `cluster` (`outbound|<port>||<host>`, so it gets that cluster's load
+ * balancing and mTLS), with the original method, `pathPrefix` + the original path, and only the
+ * allowed headers; 200 allows, any other status denies with the service's answer, and a failure
+ * (connect error, timeout, 5xx) answers `statusOnError` unless `failOpen`.
+ *
+ * Header lists use Istio's forms, matched case-insensitively: `x-name` exact, `x-*` prefix, `*-id` suffix.
+ */
+export interface ExtAuthzService {
+  /** meshConfig.extensionProviders[].name. */
+  provider: string;
+  cluster: string;
+  timeoutMs: number;
+  /** Prepended to the request's path (with its query) in the check. */
+  pathPrefix: string;
+  failOpen: boolean;
+  /** Sent when the check fails (default 403). */
+  statusOnError: number;
+  /** Request headers copied into the check besides Host, Method, Path, Content-Length and Authorization, which always go. */
+  includeRequestHeaders: string[];
+  /** Added to the check (includeAdditionalHeadersInCheck), sorted by name. */
+  includeAdditionalHeaders: { name: string; value: string }[];
+  /** includeRequestBodyInCheck: the downstream body buffered up to `maxRequestBytes` and sent in the check. */
+  includeRequestBody?: { maxRequestBytes: number; allowPartialMessage: boolean };
+  /** Check-response headers copied onto the upstream request on allow. */
+  headersToUpstreamOnAllow: string[];
+  /** Check-response headers added to the client's response on allow. */
+  headersToDownstreamOnAllow: string[];
+  /** Check-response headers sent to the client on deny; empty: all of them but Host. */
+  headersToDownstreamOnDeny: string[];
 }

@@ -34,9 +34,11 @@ export function parseAppProbers(text: string): AppProbers {
 
 /**
  * Answers an `/app-health/...` request with the probe's result (the app's own status for HTTP,
- * 200 or 503 for TCP); returns false for other paths.
+ * 200 or 503 for TCP); returns false for other paths. `localAddress`: the probe's source under
+ * capture (127.0.0.6, as Istio's agent probes), or the probe to the pod's address would be
+ * redirected into the sidecar's own inbound side.
  */
-export function handleAppHealth(req: IncomingMessage, res: ServerResponse, probers: AppProbers, appHost: string): boolean {
+export function handleAppHealth(req: IncomingMessage, res: ServerResponse, probers: AppProbers, appHost: string, localAddress?: string): boolean {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   if (!path.startsWith('/app-health/')) return false;
   const prober = probers[path];
@@ -44,18 +46,19 @@ export function handleAppHealth(req: IncomingMessage, res: ServerResponse, probe
     res.writeHead(404).end(`no prober for ${path}\n`);
     return true;
   }
-  void runProbe(prober, appHost).then((status) => res.writeHead(status).end());
+  void runProbe(prober, appHost, localAddress).then((status) => res.writeHead(status).end());
   return true;
 }
 
-function runProbe(p: AppProber, appHost: string): Promise<number> {
+function runProbe(p: AppProber, appHost: string, localAddress: string | undefined): Promise<number> {
+  const from = localAddress ? { localAddress } : {};
   const timeout = (p.timeoutSeconds ?? 1) * 1000;
   if (p.httpGet) {
     const g = p.httpGet;
     const client = g.scheme === 'HTTPS' ? https : http;
     const headers = Object.fromEntries((g.httpHeaders ?? []).map((h) => [h.name, h.value]));
     return new Promise((resolve) => {
-      const req = client.get({ host: g.host ?? appHost, port: g.port, path: g.path ?? '/', headers, agent: false, timeout, rejectUnauthorized: false }, (res) => {
+      const req = client.get({ ...from, host: g.host ?? appHost, port: g.port, path: g.path ?? '/', headers, agent: false, timeout, rejectUnauthorized: false }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 503);
       });
@@ -66,7 +69,7 @@ function runProbe(p: AppProber, appHost: string): Promise<number> {
   const t = p.tcpSocket;
   if (!t) return Promise.resolve(503);
   return new Promise((resolve) => {
-    const s = net.connect({ host: t.host ?? appHost, port: t.port, timeout });
+    const s = net.connect({ ...from, host: t.host ?? appHost, port: t.port, timeout });
     const done = (status: number) => {
       s.destroy();
       resolve(status);

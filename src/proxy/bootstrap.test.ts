@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_BOOTSTRAP, parseBootstrap, parsePortMap, portSpecs } from './bootstrap.js';
+import { DEFAULT_BOOTSTRAP, parseBootstrap, parsePortMap, portSpecs, withInboundBind } from './bootstrap.js';
 import { ConfigSnapshot } from './snapshot.js';
 import { httpListener, proxyConfig } from './test-config.js';
 
@@ -44,4 +44,16 @@ test('sidecars bind the capture ports; gateways bind their listeners through the
   );
   const gateway = portSpecs({ ...bootstrap, role: 'ingress-gateway' }, snapshot).map((s) => s.key);
   assert.deepEqual(gateway, ['gateway:80']);
+});
+
+test('a Sidecar ingress listener of its own takes its port over from the inbound port map', () => {
+  const config = proxyConfig({ role: 'sidecar', listeners: [httpListener('virtualInbound', 'inbound', 15006, 'r'), httpListener('0.0.0.0_7070', 'inbound', 7070, 'r')], routes: [{ name: 'r', virtualHosts: [] }], clusters: [], endpoints: [] });
+  const specs = portSpecs({ ...DEFAULT_BOOTSTRAP, inboundPortMap: new Map([[7070, 7070], [9080, 9080]]) }, new ConfigSnapshot(config, new Date()));
+  assert.deepEqual(specs.filter((s) => s.key !== 'outbound' && s.key !== 'inbound').map((s) => [s.key, s.port]), [['inbound-map:9080', 9080], ['inbound:7070', 7070]]);
+});
+
+test('under iptables capture inbound clusters connect from 127.0.0.6; without capture nothing is bound', () => {
+  const clusters: { name: string; upstreamBindAddress?: string }[] = [{ name: 'inbound|9080||' }, { name: 'InboundPassthroughClusterIpv4' }, { name: 'outbound|9080||reviews.default.svc.cluster.local' }, { name: 'PassthroughCluster' }];
+  assert.deepEqual(withInboundBind({ ...DEFAULT_BOOTSTRAP, interceptionMode: 'REDIRECT' }, clusters).map((c) => c.upstreamBindAddress), ['127.0.0.6', '127.0.0.6', undefined, undefined]);
+  assert.deepEqual(withInboundBind(DEFAULT_BOOTSTRAP, clusters), clusters);
 });

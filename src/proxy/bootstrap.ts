@@ -155,7 +155,10 @@ export function portSpecs(bootstrap: Bootstrap, snapshot: ConfigSnapshot): PortS
     const captureAddress = redirect ? '0.0.0.0' : address;
     specs.push({ key: 'outbound', address: captureAddress, port: bootstrap.ports.outbound, binding: { kind: 'outbound', ...capture } });
     specs.push({ key: 'inbound', address: captureAddress, port: bootstrap.ports.inbound, binding: { kind: 'inbound', destinationPort: undefined, ...capture } });
+    // A listener of its own (Sidecar ingress captureMode NONE) takes its port from the port map.
+    const own = new Set(snapshot.inboundOwnPorts.map((l) => bootstrap.portMap.get(l.port) ?? l.port));
     for (const [bound, workload] of bootstrap.inboundPortMap) {
+      if (own.has(bound)) continue;
       specs.push({ key: `inbound-map:${bound}`, address, port: bound, binding: { kind: 'inbound', destinationPort: workload } });
     }
     for (const l of snapshot.inboundOwnPorts) {
@@ -168,9 +171,29 @@ export function portSpecs(bootstrap: Bootstrap, snapshot: ConfigSnapshot): PortS
   return specs;
 }
 
+/** Istio's InboundPassthroughBindIpv4: where a captured sidecar's connections to its own app come from. */
+export const INBOUND_UPSTREAM_BIND = '127.0.0.6';
+
+/**
+ * Under iptables capture (REDIRECT), the sidecar's connections to its own pod address go back to
+ * 15006 (so an app calling its own service passes its inbound side), except those from
+ * 127.0.0.6: inbound clusters (`inbound|<port>||`, InboundPassthroughClusterIpv4) connect from
+ * there, as Istio's inbound clusters set upstream_bind_config. Without capture nothing is bound
+ * (127.0.0.6 is not a local address everywhere, e.g. macOS).
+ */
+export function withInboundBind<C extends { name: string; upstreamBindAddress?: string }>(bootstrap: Bootstrap, clusters: readonly C[]): C[] {
+  if (bootstrap.interceptionMode !== 'REDIRECT') return [...clusters];
+  return clusters.map((c) => (isInboundCluster(c.name) && c.upstreamBindAddress === undefined ? { ...c, upstreamBindAddress: INBOUND_UPSTREAM_BIND } : c));
+}
+
+function isInboundCluster(name: string): boolean {
+  return name.startsWith('inbound|') || name === 'InboundPassthroughClusterIpv4';
+}
+
 /** Inbound clusters (`inbound|<port>||`) sent to the app's own address when the bootstrap names one. */
 export function withAppAddress<A extends { cluster: string; endpoints: readonly { address: string }[] }>(bootstrap: Bootstrap, assignments: readonly A[]): A[] {
   const app = bootstrap.appAddress;
   if (app === undefined) return [...assignments];
-  return assignments.map((a) => (a.cluster.startsWith('inbound|') ? { ...a, endpoints: a.endpoints.map((e) => ({ ...e, address: app })) } : a));
+  // A Unix domain socket (Sidecar ingress defaultEndpoint) stays where it is.
+  return assignments.map((a) => (a.cluster.startsWith('inbound|') ? { ...a, endpoints: a.endpoints.map((e) => (e.address.startsWith('unix://') ? e : { ...e, address: app })) } : a));
 }

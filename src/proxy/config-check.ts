@@ -3,10 +3,10 @@
  * is rejected whole (the proxy keeps its last good one, as Envoy NACKs an xDS update), so the
  * checks collect every problem rather than stopping at the first, each named by its field path.
  */
-import { RE2JS } from 're2js';
 import type { ProxyConfig, StringMatcher, FilterChain, RouteAction } from '../proxy-config/index.js';
 import { formatPath, type FieldPath } from '../lib/field-path.js';
 import { checkConfigShape } from './config-schema.js';
+import { re2Engine } from './stages/route-match.js';
 
 export type ConfigCheck = { ok: true; config: ProxyConfig; warnings: string[] } | { ok: false; errors: string[] };
 
@@ -112,7 +112,7 @@ function checkMatcher(m: StringMatcher, path: FieldPath, at: At): void {
 
 function re2Problem(pattern: string): string | undefined {
   try {
-    RE2JS.compile(pattern);
+    re2Engine().compile(pattern);
     return undefined;
   } catch (err) {
     return (err as Error).message;

@@ -233,6 +233,8 @@ const authzPolicies = array(
     name: str(),
     action: oneOf(['ALLOW', 'DENY', 'AUDIT', 'CUSTOM']),
     provider: opt(str()),
+    providerError: opt(str()),
+    dryRun: opt(bool),
     rules: array(
       obj({
         index: num({ int: true, min: 0 }),
@@ -244,10 +246,26 @@ const authzPolicies = array(
   }),
 );
 
+/** The CUSTOM provider an `authz` filter calls (ext-authz/). */
+const extAuthzService = obj({
+  provider: str(),
+  cluster: str({ min: 1 }),
+  timeoutMs: ms,
+  pathPrefix: str(),
+  failOpen: bool,
+  statusOnError: num({ int: true, min: 100, max: 599 }),
+  includeRequestHeaders: strings,
+  includeAdditionalHeaders: array(obj({ name: str({ min: 1 }), value: str() })),
+  includeRequestBody: opt(obj({ maxRequestBytes: num({ int: true, min: 0 }), allowPartialMessage: bool })),
+  headersToUpstreamOnAllow: strings,
+  headersToDownstreamOnAllow: strings,
+  headersToDownstreamOnDeny: strings,
+});
+
 /** An HTTP filter; `authz` is checked in full, other kinds by their own stages. */
 const httpFilter = check((v, path, issues) => {
   obj({ kind: str() }).run(v, path, issues);
-  if (isObject(v) && v.kind === 'authz') obj({ policies: authzPolicies }).run(v, path, issues);
+  if (isObject(v) && v.kind === 'authz') obj({ policies: authzPolicies, extAuthz: opt(extAuthzService) }).run(v, path, issues);
 });
 
 const filterChain = obj({

@@ -59,6 +59,8 @@ export interface RequestEvent {
   upstreamEndpoint: unknown;
   /** This proxy's span when the request was sampled for tracing. */
   trace?: RequestTrace | undefined;
+  /** The request's headers as received (lower-case names), for Telemetry's header tags and CEL attributes. */
+  requestHeaders?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** One TCP-proxied connection, published when it closes. */

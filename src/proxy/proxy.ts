@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { checkProxyConfig } from './config-check.js';
 import { ConfigSnapshot } from './snapshot.js';
-import { portSpecs, withAppAddress, type Bootstrap } from './bootstrap.js';
+import { INBOUND_UPSTREAM_BIND, portSpecs, withAppAddress, withInboundBind, type Bootstrap } from './bootstrap.js';
 import { BoundPorts } from './listeners/ports.js';
 import { acceptConnection, handleConnect, type AcceptDeps } from './listeners/accept.js';
 import { HttpCodecs } from './http/server.js';
@@ -129,7 +129,7 @@ export class Proxy {
     const app = b.appMetrics ? { address: appHost(b), port: b.appMetrics.port, path: b.appMetrics.path } : undefined;
     const wanted: [string, number | undefined, () => Promise<http.Server>][] = [
       ['prometheus', b.ports.prometheus, () => startPrometheusServer(source, b.bindAddress, b.ports.prometheus ?? 0)],
-      ['status', b.ports.status, () => startMergedMetricsServer(source, app, b.bindAddress, b.ports.status ?? 0, (error) => this.services.log.warn('app metrics not merged', { error }), (req, res) => handleAppHealth(req, res, b.appProbers ?? {}, appHost(b)))],
+      ['status', b.ports.status, () => startMergedMetricsServer(source, app, b.bindAddress, b.ports.status ?? 0, (error) => this.services.log.warn('app metrics not merged', { error }), (req, res) => handleAppHealth(req, res, b.appProbers ?? {}, appHost(b), b.interceptionMode === 'REDIRECT' ? INBOUND_UPSTREAM_BIND : undefined))],
     ];
     for (const [name, port, start] of wanted) {
       if (port === undefined) continue;
@@ -189,7 +189,7 @@ export class Proxy {
       return reject([(err as Error).message]);
     }
     try {
-      this.services.upstreams.apply(check.config.clusters, withAppAddress(this.#bootstrap, check.config.endpoints), check.config.secrets);
+      this.services.upstreams.apply(withInboundBind(this.#bootstrap, check.config.clusters), withAppAddress(this.#bootstrap, check.config.endpoints), check.config.secrets);
     } catch (err) {
       ports.abort();
       return reject([`upstreams: ${(err as Error).message}`]);

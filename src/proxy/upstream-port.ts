@@ -28,6 +28,8 @@ export interface UpstreamResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
   trailers?: Promise<Record<string, string>>;
+  /** The upstream connection's protocol: an HTTP/1.1 body with a length has no trailers. */
+  protocol?: 'http1' | 'http2';
   endpoint: unknown;
   attempts: number;
   /** URX / UO when a retriable response is returned anyway. */

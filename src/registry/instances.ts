@@ -10,6 +10,7 @@ import type { AnyResource, ResourceOf } from '../resources/index.js';
 import type { PodStatus } from '../resources/kube/pod.js';
 import type { WorkloadInstance } from './types.js';
 import { intToIp, ipToInt } from './vip.js';
+import { localityFromLabels, withLocality } from './locality.js';
 
 export interface InstanceOptions {
   /** First pod address; each pod takes the next one. */
@@ -46,6 +47,7 @@ export function instancesFromPods(resources: readonly AnyResource[]): WorkloadIn
       tlsMode: p.metadata.labels?.['security.istio.io/tlsMode'] === 'istio' ? 'istio' : 'disabled',
       workload: workloadOf(owner) || p.metadata.name,
       ready,
+      ...withLocality(localityFromLabels(p.metadata.labels)),
     });
   }
   return out;
@@ -86,6 +88,7 @@ export function instancesFromDeployments(resources: readonly AnyResource[], opti
         tlsMode,
         workload: d.metadata.name,
         ready: true,
+        ...withLocality(localityFromLabels(labels)),
       });
     }
   }

@@ -10,6 +10,7 @@ import type { MeshOptions, Service, ServiceEndpoint, ServicePort, WorkloadInstan
 import { kubePortProtocol } from './protocol.js';
 import { exportToAnnotation, parseExportTo } from './visibility.js';
 import { labelsMatch, workloadEntryTlsMode } from './labels.js';
+import { entryLocality, withLocality } from './locality.js';
 
 type KubeService = ResourceOf<'Service'>;
 type WorkloadEntry = ResourceOf<'WorkloadEntry'>;
@@ -67,6 +68,7 @@ export function kubeEndpoints(svc: KubeService, service: Service, instances: rea
       out.get(port.port)?.push({
         ...endpoint(service, port, inst.ip, target, inst.labels, inst.tlsMode),
         workload: { name: inst.workload, namespace: inst.namespace, serviceAccount: inst.serviceAccount },
+        ...withLocality(inst.locality),
       });
     }
   }
@@ -80,6 +82,7 @@ export function kubeEndpoints(svc: KubeService, service: Service, instances: rea
         ...endpoint(service, port, we.spec.address, target, labels, workloadEntryTlsMode(labels)),
         weight: we.spec.weight ?? 1,
         workload: { name: we.metadata.name, namespace: we.metadata.namespace, serviceAccount: we.spec.serviceAccount ?? 'default' },
+        ...withLocality(entryLocality(we.spec.locality, labels)),
       });
     }
   }

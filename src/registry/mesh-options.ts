@@ -5,7 +5,8 @@
  */
 import type { AnyResource, ResourceOf } from '../resources/index.js';
 import type { MeshOptions } from './types.js';
-import { meshTracing } from './mesh-tracing.js';
+import { meshTracing, telemetryProviders } from './mesh-tracing.js';
+import { authzProviders } from './authz-providers.js';
 
 export function defaultMeshOptions(): MeshOptions {
   return {
@@ -22,6 +23,8 @@ export function defaultMeshOptions(): MeshOptions {
     defaultServiceExportTo: ['*'],
     defaultVirtualServiceExportTo: ['*'],
     defaultDestinationRuleExportTo: ['*'],
+    // Istio's DefaultMeshConfig enables locality load balancing (failover needs outlier detection).
+    localityLbSetting: { enabled: true },
   };
 }
 
@@ -43,6 +46,7 @@ export function meshOptionsFrom(resources: readonly AnyResource[], revision?: st
   const tracing = meshTracing(meshConfigs, operator?.spec.values?.pilot?.traceSampling, resources, mesh.rootNamespace);
   if (tracing) mesh.tracing = tracing;
   else delete mesh.tracing;
+  mesh.telemetryProviders = telemetryProviders(meshConfigs, operator?.spec.values?.pilot?.traceSampling);
   return mesh;
 }
 
@@ -63,6 +67,7 @@ function apply(mesh: MeshOptions, mc: MeshConfig): void {
   const normalization = mc.pathNormalization?.normalization;
   if (normalization) mesh.pathNormalization = normalization === 'DEFAULT' ? 'BASE' : normalization;
   applyAccessLogProviders(mesh, mc);
+  if (mc.extensionProviders?.length) authzProviders(mc.extensionProviders, (mesh.authzProviders ??= {}));
   if (mc.accessLogFile) mesh.accessLog = { encoding: mc.accessLogEncoding ?? 'TEXT', file: mc.accessLogFile, ...(mc.accessLogFormat ? { format: mc.accessLogFormat } : {}) };
   const retry = mc.defaultHttpRetryPolicy;
   if (retry) {
@@ -77,6 +82,9 @@ function apply(mesh: MeshOptions, mc: MeshConfig): void {
   if (mc.defaultServiceExportTo?.length) mesh.defaultServiceExportTo = mc.defaultServiceExportTo;
   if (mc.defaultVirtualServiceExportTo?.length) mesh.defaultVirtualServiceExportTo = mc.defaultVirtualServiceExportTo;
   if (mc.defaultDestinationRuleExportTo?.length) mesh.defaultDestinationRuleExportTo = mc.defaultDestinationRuleExportTo;
+  if (mc.localityLbSetting) mesh.localityLbSetting = mc.localityLbSetting;
+  if (mc.h2UpgradePolicy) mesh.h2UpgradePolicy = mc.h2UpgradePolicy;
+  if (mc.tcpKeepalive) mesh.tcpKeepalive = mc.tcpKeepalive;
 }
 
 /**

@@ -5,10 +5,11 @@
  * (PILOT_TRACE_SAMPLING), else 1%; the collector from the Telemetry resource's provider or
  * meshConfig.defaultProviders.tracing (a `zipkin` extension provider: `service:port`), else the
  * legacy defaultConfig.tracing.zipkin.address. `enableTracing: false` turns tracing off unless a
- * Telemetry resource configures it. Only mesh-wide Telemetry (root namespace, no selector) is read.
+ * Telemetry resource configures it. Only mesh-wide Telemetry (root namespace, no selector) is read
+ * here; telemetryProviders gives the compiler what it needs for namespace and workload Telemetry.
  */
 import type { AnyResource, ResourceOf } from '../resources/index.js';
-import type { MeshOptions } from './types.js';
+import type { MeshOptions, TelemetryProviders, TraceCollector } from './types.js';
 
 type MeshConfig = NonNullable<ResourceOf<'IstioOperator'>['spec']['meshConfig']>;
 
@@ -34,4 +35,58 @@ export function meshTracing(meshConfigs: readonly MeshConfig[], traceSampling: n
   const zipkin = provider?.zipkin;
   const address = zipkin?.service ? `${zipkin.service}:${zipkin.port ?? 9411}` : last((mc) => mc.defaultConfig?.tracing?.zipkin?.address ?? mc.defaultConfig?.zipkinAddress);
   return { samplingPercent, ...(address ? { zipkinAddress: address } : {}) };
+}
+
+type ExtensionProvider = NonNullable<MeshConfig['extensionProviders']>[number];
+
+/**
+ * The extension providers Telemetry tracing and metrics name, as proxies use them. A zipkin provider
+ * is `service:port` (9411 by default) plus its path; an opentelemetry provider with `http` is an
+ * OTLP/HTTP exporter to `http://service:port` + path (`/v1/traces` by default), as Istio joins them
+ * (tracing.go otelConfig); over gRPC (no `http`) it sends nothing here. Istio's DefaultMeshConfig
+ * defines `prometheus` and makes it the default metrics provider.
+ */
+export function telemetryProviders(meshConfigs: readonly MeshConfig[], traceSampling: number | null | undefined): TelemetryProviders {
+  const tracing: Record<string, TraceCollector | null> = {};
+  const prometheus = new Set(['prometheus']);
+  let defaultTracing: string | undefined;
+  let defaultMetrics = ['prometheus'];
+  let sampling: number | undefined;
+  for (const mc of meshConfigs) {
+    for (const p of mc.extensionProviders ?? []) {
+      if (p.prometheus) prometheus.add(p.name);
+      else prometheus.delete(p.name);
+      tracing[p.name] = traceCollector(p);
+    }
+    if (mc.defaultProviders?.tracing?.[0] !== undefined) defaultTracing = mc.defaultProviders.tracing[0];
+    if (mc.defaultProviders?.metrics) defaultMetrics = [...mc.defaultProviders.metrics];
+    if (mc.defaultConfig?.tracing?.sampling) sampling = mc.defaultConfig.tracing.sampling;
+  }
+  return {
+    tracing,
+    ...(defaultTracing !== undefined ? { defaultTracing } : {}),
+    samplingPercent: sampling ?? traceSampling ?? 1,
+    prometheus: [...prometheus].sort(),
+    defaultMetrics,
+  };
+}
+
+function traceCollector(p: ExtensionProvider): TraceCollector | null {
+  if (p.zipkin?.service) {
+    const address = `${p.zipkin.service}:${p.zipkin.port ?? 9411}`;
+    return { zipkinAddress: p.zipkin.path ? `http://${address}${p.zipkin.path.startsWith('/') ? '' : '/'}${p.zipkin.path}` : address };
+  }
+  const otel = p.opentelemetry;
+  if (otel?.service && otel.http) {
+    const path = otel.http.path ? (otel.http.path.startsWith('/') ? otel.http.path : `/${otel.http.path}`) : '/v1/traces';
+    const headers = (otel.http.headers ?? []).flatMap((h) => (h.name ? [{ name: h.name, ...(h.value !== undefined ? { value: h.value } : {}), ...(h.envName !== undefined ? { envName: h.envName } : {}) }] : []));
+    return {
+      otlp: {
+        url: `http://${otel.service}:${otel.port ?? 4318}${path}`,
+        ...(otel.http.timeout !== undefined ? { timeoutMs: otel.http.timeout } : {}),
+        ...(headers.length > 0 ? { headers } : {}),
+      },
+    };
+  }
+  return null;
 }

@@ -9,6 +9,7 @@ import type { MeshOptions, Resolution, Service, ServiceEndpoint, ServicePort, Wo
 import { parseProtocol } from './protocol.js';
 import { parseExportTo } from './visibility.js';
 import { labelsMatch, workloadEntryTlsMode } from './labels.js';
+import { entryLocality, withLocality } from './locality.js';
 
 type ServiceEntry = ResourceOf<'ServiceEntry'>;
 type WorkloadEntry = ResourceOf<'WorkloadEntry'>;
@@ -62,7 +63,7 @@ export function entryEndpoints(se: ServiceEntry, service: Service, instances: re
       for (const ep of se.spec.endpoints) {
         if (!ep.address) continue;
         const labels = { ...(ep.labels ?? {}) };
-        list.push({ ...base, address: ep.address, port: ep.ports?.[port.name] ?? defaultTarget, labels, weight: ep.weight ?? 1, tlsMode: external ? 'disabled' : workloadEntryTlsMode(labels) });
+        list.push({ ...base, address: ep.address, port: ep.ports?.[port.name] ?? defaultTarget, labels, weight: ep.weight ?? 1, tlsMode: external ? 'disabled' : workloadEntryTlsMode(labels), ...withLocality(entryLocality(ep.locality, labels)) });
       }
     } else if (service.selector) {
       const selector = service.selector;
@@ -72,6 +73,7 @@ export function entryEndpoints(se: ServiceEntry, service: Service, instances: re
           ...base, address: inst.ip, port: defaultTarget, labels: { ...inst.labels }, weight: 1,
           tlsMode: external ? 'disabled' : inst.tlsMode,
           workload: { name: inst.workload, namespace: inst.namespace, serviceAccount: inst.serviceAccount },
+          ...withLocality(inst.locality),
         });
       }
       for (const we of entries) {
@@ -81,6 +83,7 @@ export function entryEndpoints(se: ServiceEntry, service: Service, instances: re
           ...base, address: we.spec.address, port: we.spec.ports?.[port.name] ?? defaultTarget, labels: { ...labels }, weight: we.spec.weight ?? 1,
           tlsMode: external ? 'disabled' : workloadEntryTlsMode(labels),
           workload: { name: we.metadata.name, namespace: we.metadata.namespace, serviceAccount: we.spec.serviceAccount ?? 'default' },
+          ...withLocality(entryLocality(we.spec.locality, labels)),
         });
       }
     } else if (!service.hostname.startsWith('*') && service.resolution !== 'EDS') {

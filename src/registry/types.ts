@@ -5,6 +5,7 @@
  * model.IstioEndpoint, in the few fields Weft's compiler reads.
  */
 import type { Protocol } from './protocol.js';
+import type { AuthzProviderOption } from './authz-providers.js';
 
 export type { Protocol };
 
@@ -33,6 +34,8 @@ export interface WorkloadInstance {
    * its pod whatever its readiness), so a terminating pod keeps serving what still reaches it.
    */
   ready: boolean;
+  /** `region/zone/subzone`, from the pod's `istio-locality` label (Istio: that label, else its node's topology labels). */
+  locality?: string;
 }
 
 export interface ContainerPort {
@@ -105,6 +108,8 @@ export interface ServiceEndpoint {
   tlsMode: 'istio' | 'disabled';
   weight: number;
   healthy: boolean;
+  /** `region/zone/subzone` (pod, WorkloadEntry `locality` or ServiceEntry endpoint `locality`); absent: none. */
+  locality?: string;
 }
 
 /** The mesh-wide options the registry and compiler read (from meshConfig, with Istio's defaults). */
@@ -129,7 +134,46 @@ export interface MeshOptions {
   /** meshConfig.defaultProviders.accessLogging. */
   defaultAccessLogProviders?: string[];
   tracing?: { samplingPercent: number; zipkinAddress?: string };
+  /** Extension providers and defaults Telemetry tracing and metrics name (registry/mesh-tracing.ts). */
+  telemetryProviders?: TelemetryProviders;
   defaultServiceExportTo: string[];
   defaultVirtualServiceExportTo: string[];
   defaultDestinationRuleExportTo: string[];
+  /**
+   * meshConfig.localityLbSetting: the mesh default when a DestinationRule sets none. Istio's default
+   * is `{enabled: true}` (failover by locality, effective only where outlier detection is on).
+   */
+  localityLbSetting?: MeshLocalityLbSetting;
+  /** meshConfig.extensionProviders for CUSTOM AuthorizationPolicies (envoyExtAuthzHttp / envoyExtAuthzGrpc), by name. */
+  authzProviders?: Record<string, AuthzProviderOption>;
+  /** meshConfig.h2UpgradePolicy: the default for outbound HTTP clusters (DestinationRules override it). */
+  h2UpgradePolicy?: 'DO_NOT_UPGRADE' | 'UPGRADE';
+  /** meshConfig.tcpKeepalive (durations in ms): SO_KEEPALIVE on every cluster's connections. */
+  tcpKeepalive?: { probes?: number; time?: number; interval?: number };
+}
+
+/** networking.v1alpha3.LocalityLoadBalancerSetting, as the compiler reads it. */
+export interface MeshLocalityLbSetting {
+  distribute?: { from?: string; to?: Record<string, number> }[];
+  failover?: { from?: string; to?: string }[];
+  failoverPriority?: string[];
+  enabled?: boolean | null;
+}
+
+/** A tracing extension provider as proxies use it: a Zipkin address, or an OTLP/HTTP exporter. */
+export type TraceCollector =
+  | { zipkinAddress: string }
+  | { otlp: { url: string; timeoutMs?: number; headers?: { name: string; value?: string; envName?: string }[] } };
+
+export interface TelemetryProviders {
+  /** Providers by name; null: a provider that sends no spans here (other kinds, OTLP over gRPC). */
+  tracing: Record<string, TraceCollector | null>;
+  /** meshConfig.defaultProviders.tracing[0]. */
+  defaultTracing?: string;
+  /** Sampling when Telemetry sets none: defaultConfig.tracing.sampling, else values.pilot.traceSampling, else 1. */
+  samplingPercent: number;
+  /** Names of `prometheus` providers (Istio's built-in `prometheus` included). */
+  prometheus: string[];
+  /** meshConfig.defaultProviders.metrics (Istio's default: prometheus). */
+  defaultMetrics: string[];
 }

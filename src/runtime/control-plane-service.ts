@@ -3,13 +3,16 @@
  * Kubernetes. Proxies are started with the control plane pods' own addresses and this one last:
  * when every pod they knew is gone (an istiod rollout gives the new pods new addresses) the
  * client's failover reaches this address, which forwards to whichever control plane pods of the
- * revision run now. Plain network: a loopback address of the mesh with a forwarder on the push
+ * revision run now. TLS passes through untouched: the proxy checks the certificate's name
+ * (istiod[-<rev>].<ns>.svc), not the address it dialled. Plain network: a loopback address of the mesh with a forwarder on the push
  * port; netns network: the VIP of a Service selecting those pods (DNATed to ready ones).
  */
 import type { Logger } from '../lib/log.js';
 import { TcpForwarder, type Backend } from './forward.js';
 
-export const PUSH_PORT = 15010;
+/** Istio's push port over TLS (15012), the one proxies use; 15010 (plaintext) stays served but unused here. */
+export const TLS_PUSH_PORT = 15012;
+export const PUSH_PORT = TLS_PUSH_PORT;
 
 export interface ControlPlaneServiceOptions {
   /** `ip:port` of the revision's running control plane pods. */

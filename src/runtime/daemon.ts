@@ -10,6 +10,8 @@ import type http from 'node:http';
 import type { Logger } from '../lib/log.js';
 import type { ResourceOf } from '../resources/index.js';
 import { loadTokenKey, mintToken } from '../control-plane/token.js';
+import { meshRootCert } from '../control-plane/mesh-root.js';
+import { refreshPodRootCerts } from './root-cert-refresh.js';
 import { weftHome, prepareHome, controlPlaneStateDir, type WeftHome } from './home.js';
 import { acquireLock, clearStaleSocket } from './lock.js';
 import { Store, resourceKey } from './store.js';
@@ -55,6 +57,7 @@ export class Daemon {
   #stopping: Promise<void> | undefined;
   #onStopped: (() => void) | undefined;
   #servicesTimer: NodeJS.Timeout | undefined;
+  #rootCerts: { stop(): void } | undefined;
   #vips: readonly VirtualService[] = [];
 
   constructor(options: DaemonOptions) {
@@ -91,6 +94,7 @@ export class Daemon {
         caDir: this.home.ca,
         weft: { node: process.execPath, main: fileURLToPath(new URL('../cli/main.js', import.meta.url)) },
         mintToken: (rev, nodeId, sa) => mintToken(this.#key(rev), nodeId, sa),
+        meshRootCert: () => meshRootCert(this.home.ca),
         controlPlaneService: (rev) => this.controlPlaneServices.address(rev),
         baseEnv: baseEnv(this.home.meshId),
         onSpawn: (pid) => appendFileSync(this.pidsFile, `${pid}\n`),
@@ -107,6 +111,7 @@ export class Daemon {
         { host: this.settings.ingress.host, ports: { 80: this.settings.ingress.http, 443: this.settings.ingress.https } },
         this.log, (svc, port) => this.#backends(svc, port));
       this.changed();
+      this.#rootCerts = refreshPodRootCerts({ podsDir: this.home.pods, meshRootCert: () => meshRootCert(this.home.ca), onError: (error) => this.log.warn('cannot refresh a pod\'s root-cert.pem', { error }) });
       this.#server = await startApiServer(this, this.home.socket);
       chmodSync(this.home.socket, 0o600);
     } catch (err) {
@@ -139,6 +144,7 @@ export class Daemon {
   async #stop(purge: boolean): Promise<void> {
     this.log.info('runtime stopping', { purge });
     clearTimeout(this.#servicesTimer);
+    this.#rootCerts?.stop();
     this.ingress?.close();
     this.controlPlaneServices?.close();
     await this.controller?.stopAll();

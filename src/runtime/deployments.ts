@@ -16,6 +16,7 @@ import { Pod } from './pods/pod.js';
 import { planPod, runsControlPlane, PROXY_CONTAINER, type PlanInput } from './pods/plan.js';
 import { podObject } from './pods/object.js';
 import { resourceKey, type Store } from './store.js';
+import { TLS_PUSH_PORT } from './control-plane-service.js';
 
 /** Time for a pod's removal to reach every proxy (store -> control plane debounce -> push); see Pod.stop. */
 const ENDPOINT_PROPAGATION_MS = 1000;
@@ -35,6 +36,8 @@ export interface ControllerOptions {
   caDir: string;
   weft: { node: string; main: string };
   mintToken(revision: string, nodeId: string, serviceAccount: string): string;
+  /** The mesh root certificate PEM, for every pod's root-cert.pem; undefined until there is one. */
+  meshRootCert(): string | undefined;
   controlPlaneService(revision: string): string | undefined;
   baseEnv: Record<string, string>;
   onSpawn(pid: number): void;
@@ -125,6 +128,7 @@ export class DeploymentController {
           services: resources.filter((r): r is ResourceOf<'Service'> => r.kind === 'Service'),
           storeDir: this.#o.storeDir, controlPlaneStateDir: this.#o.controlPlaneStateDir, caDir: this.#o.caDir, podDir, weft: this.#o.weft,
           controlPlaneAddresses: (rev) => this.controlPlaneAddresses(rev), controlPlaneService: this.#o.controlPlaneService, mintToken: this.#o.mintToken, baseEnv: this.#o.baseEnv,
+          controlPlaneSan: (rev) => this.controlPlaneSan(rev), meshRootCert: this.#o.meshRootCert,
         };
         return planPod(input);
       },
@@ -194,19 +198,33 @@ export class DeploymentController {
     return this.#o.store.all().find((r) => r.kind === 'Namespace' && r.metadata.name === namespace)?.metadata.labels ?? {};
   }
 
-  /** `ip:port` of each running control plane pod of a revision ('' = default). */
+  /** `ip:port` of the TLS push port (istiod's 15012) of each running control plane pod of a revision ('' = default). */
   controlPlaneAddresses(revision: string): string[] {
     const out: string[] = [];
+    for (const { pod, args } of this.#controlPlanePods(revision)) {
+      const i = args.indexOf('--tls-port');
+      const port = i >= 0 ? Number(args[i + 1]) : TLS_PUSH_PORT;
+      if (pod.network) out.push(`${pod.network.ip}:${port}`);
+    }
+    return out.sort();
+  }
+
+  /** The name Istio's proxies of a revision expect on istiod's certificate: `istiod[-<rev>].<ns>.svc`. */
+  controlPlaneSan(revision: string): string {
+    const namespace = this.#controlPlanePods(revision)[0]?.pod.namespace ?? 'istio-system';
+    return `${revision === '' ? 'istiod' : `istiod-${revision}`}.${namespace}.svc`;
+  }
+
+  #controlPlanePods(revision: string): { pod: Pod; args: string[] }[] {
+    const out: { pod: Pod; args: string[] }[] = [];
     for (const p of this.pods.values()) {
       if (p.phase !== 'Running' || !p.network || !p.plan) continue;
       const cp = p.plan.containers.find((c) => c.role === 'control-plane');
       const rev = p.plan.labels['istio.io/rev'];
       if (!cp || (rev === undefined || rev === 'default' ? '' : rev) !== revision) continue;
-      const i = cp.args.indexOf('--port');
-      const port = i >= 0 ? Number(cp.args[i + 1]) : 15010;
-      out.push(`${p.network.ip}:${port}`);
+      out.push({ pod: p, args: cp.args });
     }
-    return out.sort();
+    return out;
   }
 
   /** Stops every pod (the daemon is going down). */

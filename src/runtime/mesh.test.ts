@@ -1,7 +1,8 @@
 /**
  * The mesh on the runtime, with real processes: a control plane pod (`weft control-plane`,
  * started by the runtime with its store as config), an injected app that comes up READY 2/2 with
- * its config pushed by that control plane, traffic through the sidecar both ways, and the
+ * its config pushed by that control plane, traffic through the sidecar both ways (the app calling
+ * its own service passes its sidecar out and back in, with mTLS), and the
  * ingress gateway's LoadBalancer Service on the host surviving the loss of one replica.
  */
 import { test } from 'node:test';
@@ -87,10 +88,12 @@ test('injected pods run 2/2 with config from a control plane pod; the ingress su
   assert.ok(istiod?.status.podIP);
   const syncz = await until('sidecar SYNCED', async () => {
     const r = await httpGet(`http://${istiod.status.podIP}:15014/debug/syncz`);
-    const s = JSON.parse(r.body) as { proxies: { nodeId: string; state: string }[] };
+    const s = JSON.parse(r.body) as { proxies: { nodeId: string; state: string; auth?: string }[] };
     return s.proxies.find((p) => p.nodeId === `${app.metadata.name}.shop` && p.state === 'SYNCED');
   });
   assert.ok(syncz);
+  // Over TLS on 15012, verified against the pod's root-cert.pem; the first connection has only its token.
+  assert.equal(syncz.auth, 'token');
 
   // Inbound: the pod address is the sidecar, which hands the request to the app's own address.
   const inbound = await until('inbound through the sidecar', async () => {
@@ -103,7 +106,12 @@ test('injected pods run 2/2 with config from a control plane pod; the ingress su
     const r = await httpGet('http://hello.shop.svc.cluster.local:9080/', { proxy: `http://${app.status.podIP}:15001` });
     return r.status === 200 ? r : undefined;
   });
-  assert.match(outbound.body, /^hello from hello-/);
+  // The only replica is this pod: the app called its own service, through its sidecar's outbound
+  // side and back in through its inbound side with mTLS (the sidecar reports it as destination).
+  assert.equal(outbound.body, `hello from ${app.metadata.name} proto=http`);
+  const metrics = (await httpGet(`http://${app.status.podIP}:15090/stats/prometheus`)).body;
+  const selfInbound = metrics.split('\n').find((l) => l.startsWith('istio_requests_total{') && l.includes('reporter="destination"') && l.includes('source_workload="hello"') && l.includes('destination_workload="hello"'));
+  assert.match(selfInbound ?? metrics, /connection_security_policy="mutual_tls"/);
 
   // The ingress: the host port forwards to both gateway replicas; killing one fails no request.
   const status = mesh.json<RuntimeStatus>('status', '-o', 'json');
@@ -129,10 +137,11 @@ test('injected pods run 2/2 with config from a control plane pod; the ingress su
     const [only] = cps;
     return cps.length === 1 && only && only.metadata.name !== istiod.metadata.name && readyCount(only) === '1/1' ? only : undefined;
   }, 20_000);
-  await until('sidecar SYNCED with the new istiod', async () => {
+  const resynced = await until('sidecar SYNCED with the new istiod', async () => {
     const r = await httpGet(`http://${newIstiod.status.podIP}:15014/debug/syncz`);
-    return (JSON.parse(r.body) as { proxies: { nodeId: string; state: string }[] }).proxies.find((p) => p.nodeId === `${app.metadata.name}.shop` && p.state === 'SYNCED');
+    return (JSON.parse(r.body) as { proxies: { nodeId: string; state: string; auth?: string }[] }).proxies.find((p) => p.nodeId === `${app.metadata.name}.shop` && p.state === 'SYNCED');
   }, 20_000);
+  assert.equal(resynced.auth, 'certificate', 'the reconnect presents the workload certificate the sidecar got meanwhile');
 
   // The killed replica comes back and is counted.
   const restarted = await until('gateway restarted', async () => (await mesh.pods('istio-system')).find((p) => p.metadata.name === gateways[0]?.metadata.name && (p.status.containerStatuses?.[0]?.restartCount ?? 0) === 1));

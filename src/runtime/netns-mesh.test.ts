@@ -2,7 +2,8 @@
  * `--network netns` end to end (root on Linux only): pods in their own network namespaces, an
  * injected client calling a service by name with no proxy setting (captured outbound, original
  * destination), inbound captured into the sidecar, an uninjected pod reaching the service's VIP
- * (kube-proxy-like DNAT), the ingress on the host; `weft down` leaves no namespace or rule.
+ * (kube-proxy-like DNAT), an app calling its own service through its own sidecar (out, then in
+ * with mTLS), the ingress on the host; `weft down` leaves no namespace or rule.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,11 +21,13 @@ const skip = problem === undefined ? false : `netns mode cannot run here: ${prob
 
 function manifests(dir: string): string {
   writeFileSync(join(dir, 'hello.js'), `require('http').createServer((q, s) => s.end('hello from ' + process.env.POD)).listen(9080, process.env.WEFT_BIND_ADDRESS);`);
-  // The client knows nothing of the mesh: it calls http://hello.shop:9080/ directly.
+  // The client knows nothing of the mesh: it calls http://hello.shop:9080/ directly, and its own
+  // service (client.shop) for /self, which answers /whoami.
   writeFileSync(join(dir, 'client.js'), `const http = require('http');
 http.createServer((q, s) => {
   if (q.url === '/ready') return s.end('ok');
-  http.get('http://hello.shop:9080/', (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => s.end(r.statusCode + ' ' + b)); })
+  if (q.url === '/whoami') return s.end('client ' + process.env.POD);
+  http.get(q.url === '/self' ? 'http://client.shop:9080/whoami' : 'http://hello.shop:9080/', (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => s.end(r.statusCode + ' ' + b)); })
     .on('error', (e) => { s.statusCode = 502; s.end(e.message); });
 }).listen(9080, process.env.WEFT_BIND_ADDRESS);`);
   const app = (name: string, script: string) => `---
@@ -140,6 +143,19 @@ test('netns: captured traffic by service name, VIPs for pods without a sidecar, 
     return r.status === 200 && r.body.startsWith('200 ') ? r.body : undefined;
   });
   assert.equal(direct, `200 hello from ${hello.metadata.name}`);
+
+  // The client app calls its own service: its sidecar picks its own pod, the connection is captured
+  // back into its inbound side (Istio's rules), mTLS and all, and the app answers itself.
+  const self = await until('client reaches itself', async () => {
+    const r = await httpGet(`http://${client.status.podIP}:9080/self`);
+    return r.status === 200 && r.body.startsWith('200 ') ? r.body : undefined;
+  });
+  assert.equal(self, `200 client ${client.metadata.name}`);
+  const metrics = await httpGet(`http://${client.status.podIP}:15090/stats/prometheus`);
+  const selfInbound = metrics.body.split('\n').find((l) => l.startsWith('istio_requests_total{') && l.includes('reporter="destination"')
+    && l.includes('source_workload="client"') && l.includes('destination_workload="client"'));
+  assert.ok(selfInbound, `the client's sidecar reported the call on its inbound side:\n${metrics.body}`);
+  assert.match(selfInbound, /connection_security_policy="mutual_tls"/);
 
   // Through the ingress on the host.
   const url = mesh.json<RuntimeStatus>('status', '-o', 'json').ingress.http;

@@ -14,14 +14,16 @@ export interface DiscoveryFlags {
   controlPlane: string;
   node?: string;
   tokenFile?: string;
+  rootCert?: string | undefined;
+  controlPlaneSan?: string | undefined;
 }
 
-/** `host:port[,host:port...]` (or full http(s):// URLs) -> server URLs; h2c unless https is written. */
-export function parseServers(text: string): string[] {
+/** `host:port[,host:port...]` (or full http(s):// URLs) -> server URLs; h2c unless https is written or is the default. */
+export function parseServers(text: string, scheme: 'http' | 'https' = 'http'): string[] {
   const servers = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (servers.length === 0) throw new Error('--control-plane: expected HOST:PORT[,HOST:PORT...]');
   return servers.map((s) => {
-    const url = /^https?:\/\//.test(s) ? s : `http://${s}`;
+    const url = /^https?:\/\//.test(s) ? s : `${scheme}://${s}`;
     const parsed = new URL(url);
     if (!parsed.port) throw new Error(`--control-plane: ${JSON.stringify(s)} has no port`);
     return `${parsed.protocol}//${parsed.host}`;
@@ -57,15 +59,29 @@ export function readNode(path: string): ProxyNode {
   };
 }
 
+/** The control plane is verified against the mesh root only, by the name Istio's proxies expect. */
+function controlPlaneTls(rootCert: string, san: string | undefined): { ca: string; servername?: string } {
+  let ca: string;
+  try {
+    ca = readFileSync(rootCert, 'utf8');
+  } catch (err) {
+    throw new Error(`--root-cert: cannot read ${rootCert}: ${(err as Error).message}`);
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--root-cert: ${rootCert} holds no PEM certificate`);
+  return { ca, ...(san !== undefined ? { servername: san } : {}) };
+}
+
 /** Starts the client; resolves once the first pushed config is applied, or after `initialFetchMs` without one. */
 export async function startDiscovery(proxy: Proxy, flags: DiscoveryFlags, log: Logger, initialFetchMs: number): Promise<DiscoveryClient> {
   if (!flags.node || !flags.tokenFile) throw new Error('--control-plane needs --node FILE.json and --token-file FILE');
-  const servers = parseServers(flags.controlPlane);
+  const servers = parseServers(flags.controlPlane, flags.rootCert !== undefined ? 'https' : 'http');
   const node = readNode(flags.node);
   const token = readFileSync(flags.tokenFile, 'utf8').trim();
+  const tls = flags.rootCert !== undefined ? controlPlaneTls(flags.rootCert, flags.controlPlaneSan) : undefined;
   const { DiscoveryClient } = await import('../../distribution/client.js');
   const { WorkloadCertificate } = await import('../../proxy/secrets/workload-certificate.js');
   const { withWorkloadSecrets } = await import('../../proxy/secrets/join.js');
+  const { caMovedOn, controlPlaneRoots } = await import('../../proxy/secrets/ca-change.js');
   // Pushed configs and certificate rotations are applied through one queue, so a rotation re-applies
   // the config last accepted and never overtakes (or undoes) a push.
   let queue: Promise<unknown> = Promise.resolve();
@@ -75,11 +91,21 @@ export async function startDiscovery(proxy: Proxy, flags: DiscoveryFlags, log: L
     return next;
   };
   let served: ProxyConfig | undefined;
+  let presented: 'certificate' | 'token' = 'token';
   let firstApply = true;
   const client: DiscoveryClient = new DiscoveryClient({
     servers,
     node,
     token,
+    ...(tls ? { tls } : {}),
+    // Istio's mTLS to istiod: a certificate that still has a minute to live; an expired one would
+    // be refused, and the token still opens the stream to get a new one.
+    clientCertificate: () => {
+      const held = certificate.current();
+      const usable = held !== undefined && held.notAfter > Date.now() + 60_000;
+      presented = usable && tls !== undefined ? 'certificate' : 'token';
+      return usable ? { cert: held.certificateChain, key: held.privateKey } : undefined;
+    },
     // The port actually bound (0 in flags picks one), so the control plane scrapes the right one.
     ...(proxy.ports().prometheus !== undefined ? { prometheusPort: proxy.ports().prometheus } : {}),
     // The proxy binds new ports before committing, so applying is asynchronous; the client ACKs after.
@@ -89,6 +115,11 @@ export async function startDiscovery(proxy: Proxy, flags: DiscoveryFlags, log: L
       firstApply = false;
       const result = await proxy.applyConfig(withWorkloadSecrets(config, certificate.current()));
       if (result.accepted) served = config;
+      // The CA changed under this certificate: a new one now, not at half-life; and the control
+      // plane is verified against the bundle it sent as well as the mounted root (the client reads tls at each connect).
+      const moved = result.accepted ? caMovedOn(config, certificate.current()) : undefined;
+      if (moved !== undefined) certificate.renewNow(moved);
+      if (tls && flags.rootCert !== undefined) tls.ca = controlPlaneRoots(flags.rootCert, config, tls.ca);
       return result.accepted ? { ok: true as const } : { ok: false as const, error: result.errors.join('; ') };
     }),
     // Quick first retries: a replica that died is usually replaced by another one at once.
@@ -104,7 +135,7 @@ export async function startDiscovery(proxy: Proxy, flags: DiscoveryFlags, log: L
     });
   });
   client.on('connected', (replica) => {
-    log.info('connected to the control plane', { replica });
+    log.info('connected to the control plane', { replica, credential: presented });
     certificate.start();
     certificate.retryNow();
   });

@@ -5,7 +5,7 @@ import { defaultMonitoringUrls } from './runtime-common.js';
 /** What /debug/syncz answers (the push server's ProxyStatus list); only the fields shown are named. */
 interface Syncz {
   replica: string;
-  proxies: { nodeId: string; role: string; revision?: string; replica: string; sentVersion?: string; ackedVersion?: string; nackedVersion?: string; nackError?: string; state: string }[];
+  proxies: { nodeId: string; role: string; revision?: string; replica: string; sentVersion?: string; ackedVersion?: string; nackedVersion?: string; nackError?: string; state: string; auth?: string }[];
 }
 
 export function registerProxyStatus(program: Command): void {
@@ -46,11 +46,13 @@ async function runProxyStatus(replicas: string[], output: string): Promise<numbe
     p.role,
     p.revision || 'default',
     p.replica,
+    // How the proxy authenticated its stream: its token, or its workload certificate (mTLS on 15012).
+    p.auth ?? '',
     p.ackedVersion ?? p.sentVersion ?? '',
     // A NACK is the news an operator looks for: show why, on the proxy's own line.
     p.nackedVersion ? `${p.state} (NACK ${p.nackedVersion}: ${oneLine(p.nackError ?? '')})` : p.state,
   ]);
-  process.stdout.write(table(['NAME', 'ROLE', 'REVISION', 'REPLICA', 'VERSION', 'STATUS'], rows));
+  process.stdout.write(table(['NAME', 'ROLE', 'REVISION', 'REPLICA', 'AUTH', 'VERSION', 'STATUS'], rows));
   return 0;
 }
 

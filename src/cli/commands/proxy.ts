@@ -10,11 +10,13 @@ import type { DiscoveryClient } from '../../distribution/client.js';
 // The proxy is loaded only when this command runs, so a sidecar's memory holds no CLI or resource-model code.
 type ProxyModule = typeof import('../../proxy/index.js');
 
-interface ProxyFlags {
+export interface ProxyFlags {
   config?: string;
   controlPlane?: string;
   node?: string;
   tokenFile?: string;
+  rootCert?: string;
+  controlPlaneSan?: string;
   initialFetchTimeout?: string;
   bootstrap?: string;
   role?: string;
@@ -40,41 +42,52 @@ interface ProxyFlags {
 
 const ROLES = ['sidecar', 'ingress-gateway', 'egress-gateway'] as const;
 
+/**
+ * Every flag of `weft proxy`, once: commander registers them for the full CLI (help, errors), and
+ * proxy-entry.ts parses the same table for a sidecar's start without loading commander.
+ * [flags, description, default?]
+ */
+export const PROXY_OPTIONS: readonly (readonly [string, string, string?])[] = [
+  ['--config <file>', 'proxy config (JSON, as the control plane compiles it); re-read on change and on SIGHUP'],
+  ['--control-plane <servers>', 'control plane replicas HOST:PORT[,HOST:PORT...]: configs are pushed, ACKed or NACKed; fails over between them'],
+  ['--node <file>', 'with --control-plane: this proxy\'s identity (a ProxyNode JSON: id, role, namespace, labels, ...)'],
+  ['--token-file <file>', 'with --control-plane: the token for this node id (weft control-plane token NODE_ID)'],
+  ['--root-cert <file>', 'with --control-plane: the mesh root certificate(s) to verify the control plane by (Istio\'s /var/run/secrets/istio/root-cert.pem); servers are then dialled over TLS (https), and once this proxy holds its workload certificate it authenticates with it'],
+  ['--control-plane-san <name>', 'with --root-cert: the name the control plane\'s certificate must carry (Istio\'s ISTIOD_SAN, e.g. istiod.istio-system.svc; default: the host dialled)'],
+  ['--initial-fetch-timeout <duration>', 'with --control-plane: how long to wait for the first config before reporting ready (default 15s)'],
+  ['--bootstrap <file>', 'bootstrap JSON: ports, port maps, bind addresses, timeouts'],
+  ['--role <role>', `sidecar, ingress-gateway or egress-gateway (default: the config's node.role)`],
+  ['--bind <address>', 'address the listeners and the health port bind (default 0.0.0.0)'],
+  ['--admin-bind <address>', 'address the admin port binds (default 127.0.0.1)'],
+  ['--outbound-port <port>', 'sidecar outbound capture / HTTP proxy port (default 15001)'],
+  ['--inbound-port <port>', 'sidecar inbound capture port (default 15006)'],
+  ['--admin-port <port>', 'admin port: /config_dump, /stats, /clusters, /ready (default 15000)'],
+  ['--health-port <port>', 'health port: /healthz/ready (default 15021)'],
+  ['--prometheus-port <port>', 'the proxy\'s Prometheus metrics at /stats/prometheus (default 15090)'],
+  ['--status-port <port>', 'the proxy\'s metrics merged with the app\'s at /stats/prometheus (default 15020)'],
+  ['--app-metrics-port <port>', 'where the app serves Prometheus metrics (the pod\'s prometheus.io/port), merged on the status port'],
+  ['--app-metrics-path <path>', 'the app\'s metrics path (prometheus.io/path, default /metrics)'],
+  ['--app-probers <json>', 'rewritten app probes served on the status port at /app-health/... (Istio\'s ISTIO_KUBE_APP_PROBERS JSON)'],
+  ['--port-map <map>', 'listener port -> bound port, e.g. 80=8080,443=8443 (0 picks a free port)'],
+  ['--inbound-port-map <map>', 'bound port -> workload port for inbound traffic, e.g. 19080=9080'],
+  ['--interception-mode <mode>', 'REDIRECT: iptables captures the pod\'s traffic, served by original destination (needs the native addon); NONE (default): 15001 is an HTTP proxy'],
+  ['--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests (default 5s)'],
+  ['--headers-timeout <duration>', 'time allowed for a request\'s headers to arrive (default 10s)'],
+  ['--log-level <level>', 'debug, info, warn or error', 'info'],
+  ['--no-watch', 'do not watch the config file for changes (SIGHUP still reloads)'],
+];
+
+export const PROXY_DESCRIPTION = "run Weft's data plane (the sidecar or gateway proxy) from a control plane or a proxy config file";
+
 export function registerProxy(program: Command): void {
-  program
-    .command('proxy')
-    .description("run Weft's data plane (the sidecar or gateway proxy) from a control plane or a proxy config file")
-    .option('--config <file>', 'proxy config (JSON, as the control plane compiles it); re-read on change and on SIGHUP')
-    .option('--control-plane <servers>', 'control plane replicas HOST:PORT[,HOST:PORT...]: configs are pushed, ACKed or NACKed; fails over between them')
-    .option('--node <file>', 'with --control-plane: this proxy\'s identity (a ProxyNode JSON: id, role, namespace, labels, ...)')
-    .option('--token-file <file>', 'with --control-plane: the token for this node id (weft control-plane token NODE_ID)')
-    .option('--initial-fetch-timeout <duration>', 'with --control-plane: how long to wait for the first config before reporting ready (default 15s)')
-    .option('--bootstrap <file>', 'bootstrap JSON: ports, port maps, bind addresses, timeouts')
-    .option('--role <role>', `sidecar, ingress-gateway or egress-gateway (default: the config's node.role)`)
-    .option('--bind <address>', 'address the listeners and the health port bind (default 0.0.0.0)')
-    .option('--admin-bind <address>', 'address the admin port binds (default 127.0.0.1)')
-    .option('--outbound-port <port>', 'sidecar outbound capture / HTTP proxy port (default 15001)')
-    .option('--inbound-port <port>', 'sidecar inbound capture port (default 15006)')
-    .option('--admin-port <port>', 'admin port: /config_dump, /stats, /clusters, /ready (default 15000)')
-    .option('--health-port <port>', 'health port: /healthz/ready (default 15021)')
-    .option('--prometheus-port <port>', 'the proxy\'s Prometheus metrics at /stats/prometheus (default 15090)')
-    .option('--status-port <port>', 'the proxy\'s metrics merged with the app\'s at /stats/prometheus (default 15020)')
-    .option('--app-metrics-port <port>', 'where the app serves Prometheus metrics (the pod\'s prometheus.io/port), merged on the status port')
-    .option('--app-metrics-path <path>', 'the app\'s metrics path (prometheus.io/path, default /metrics)')
-    .option('--app-probers <json>', 'rewritten app probes served on the status port at /app-health/... (Istio\'s ISTIO_KUBE_APP_PROBERS JSON)')
-    .option('--port-map <map>', 'listener port -> bound port, e.g. 80=8080,443=8443 (0 picks a free port)')
-    .option('--inbound-port-map <map>', 'bound port -> workload port for inbound traffic, e.g. 19080=9080')
-    .option('--interception-mode <mode>', 'REDIRECT: iptables captures the pod\'s traffic, served by original destination (needs the native addon); NONE (default): 15001 is an HTTP proxy')
-    .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests (default 5s)')
-    .option('--headers-timeout <duration>', 'time allowed for a request\'s headers to arrive (default 10s)')
-    .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .option('--no-watch', 'do not watch the config file for changes (SIGHUP still reloads)')
-    .action(async (flags: ProxyFlags) => {
-      process.exitCode = await runProxy(flags);
-    });
+  const command = program.command('proxy').description(PROXY_DESCRIPTION);
+  for (const [flags, description, fallback] of PROXY_OPTIONS) command.option(flags, description, fallback);
+  command.action(async (flags: ProxyFlags) => {
+    process.exitCode = await runProxy(flags);
+  });
 }
 
-async function runProxy(flags: ProxyFlags): Promise<number> {
+export async function runProxy(flags: ProxyFlags): Promise<number> {
   const mod: ProxyModule = await import('../../proxy/index.js');
   const { ConfigFile, Upstreams, createLogger } = mod;
   let bootstrap: Bootstrap;
@@ -115,10 +128,13 @@ async function runProxy(flags: ProxyFlags): Promise<number> {
     if (flags.controlPlane !== undefined) {
       const { startDiscovery } = await import('./proxy-discovery.js');
       const initialFetchMs = flags.initialFetchTimeout !== undefined ? parseDurationMs(flags.initialFetchTimeout) : 15_000;
-      discovery = await startDiscovery(proxy, { controlPlane: flags.controlPlane, node: flags.node, tokenFile: flags.tokenFile }, log, initialFetchMs);
+      discovery = await startDiscovery(proxy, { controlPlane: flags.controlPlane, node: flags.node, tokenFile: flags.tokenFile, rootCert: flags.rootCert, controlPlaneSan: flags.controlPlaneSan }, log, initialFetchMs);
     }
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
+    // Its listeners would keep the process alive: a proxy that cannot start exits (a bad --root-cert).
+    file?.close();
+    await proxy.drain(0).catch(() => undefined);
     return 1;
   }
   const stop = (signal: string) => {

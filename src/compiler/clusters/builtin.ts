@@ -6,15 +6,17 @@
  */
 import type { Cluster } from '../../proxy-config/index.js';
 import type { MeshOptions } from '../../registry/index.js';
-import { circuitBreakers } from './traffic-policy.js';
+import { circuitBreakers, tcpKeepalive } from './traffic-policy.js';
 import { BLACKHOLE_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER, PASSTHROUGH_CLUSTER } from './names.js';
 
 export function builtinClusters(mesh: MeshOptions, sidecar: boolean): Cluster[] {
   const base = { connectTimeoutMs: mesh.connectTimeoutMs, circuitBreakers: circuitBreakers(undefined) };
+  // Istio applies the (empty) connection pool, so the mesh's tcpKeepalive, to the passthrough clusters only.
+  const passthrough = { ...base, ...tcpKeepalive(undefined, mesh) };
   const out: Cluster[] = [
-    { name: PASSTHROUGH_CLUSTER, discovery: 'original-dst', protocol: 'auto', loadBalancer: { policy: 'PASSTHROUGH' }, ...base },
+    { name: PASSTHROUGH_CLUSTER, discovery: 'original-dst', protocol: 'auto', loadBalancer: { policy: 'PASSTHROUGH' }, ...passthrough },
     { name: BLACKHOLE_CLUSTER, discovery: 'static', protocol: 'tcp', loadBalancer: { policy: 'ROUND_ROBIN' }, ...base },
   ];
-  if (sidecar) out.push({ name: INBOUND_PASSTHROUGH_CLUSTER, discovery: 'original-dst', protocol: 'auto', loadBalancer: { policy: 'PASSTHROUGH' }, ...base });
+  if (sidecar) out.push({ name: INBOUND_PASSTHROUGH_CLUSTER, discovery: 'original-dst', protocol: 'auto', loadBalancer: { policy: 'PASSTHROUGH' }, ...passthrough });
   return out;
 }

@@ -9,10 +9,14 @@ import { upstreamProtocol, labelsMatch, type Service, type ServicePort } from '.
 import type { Subset } from '../../resources/istio/destination-rule.js';
 import type { ProxyScope } from '../scope.js';
 import type { ClusterSet } from './cluster-set.js';
-import { circuitBreakers, DEFAULT_IDLE_TIMEOUT_MS, hashPolicy, loadBalancer, mergeTrafficPolicy, outlierDetection } from './traffic-policy.js';
+import { circuitBreakers, DEFAULT_IDLE_TIMEOUT_MS, h2Upgrade, hashPolicy, loadBalancer, localityLbSetting, mergeTrafficPolicy, outlierDetection, tcpKeepalive } from './traffic-policy.js';
 import { autoMtlsEndpoints, serviceMtlsMode, upstreamTls } from './tls.js';
 import { istioSni, outboundClusterName, spiffeId } from './names.js';
 import { loadAssignment } from '../endpoints/endpoints.js';
+import type { Snapshot } from '../snapshot.js';
+import type { MergedDestinationRule } from '../snapshot/destination-rules.js';
+import { localityAssignment, sharedCluster, type BuiltCluster } from './shared.js';
+import type { LocalityContext } from '../endpoints/locality.js';
 
 export function addOutboundClusters(scope: ProxyScope, set: ClusterSet): void {
   for (const service of scope.services) {
@@ -27,18 +31,25 @@ export function addOutboundClusters(scope: ProxyScope, set: ClusterSet): void {
 }
 
 function addCluster(scope: ProxyScope, set: ClusterSet, service: Service, port: ServicePort, subset: Subset | undefined, source: ConfigSource): void {
-  const { mesh, registry } = scope.snapshot;
   const dr = scope.destinationRule(service);
+  // Built from the snapshot and the rule the lookup found only, so shared by every proxy finding
+  // that rule (shared.ts); locality load balancing is relative to the proxy, so not shared.
+  const built = sharedCluster(scope.snapshot, service, port.port, subset?.name, dr, () => buildCluster(scope.snapshot, dr, service, port, subset, source));
+  const locality = built.assign && localityContext(scope, built.policy);
+  set.add(built.cluster, locality ? localityAssignment(built, locality) : built.assignment, built.hash);
+}
+
+function buildCluster(snapshot: Snapshot, dr: MergedDestinationRule | undefined, service: Service, port: ServicePort, subset: Subset | undefined, source: ConfigSource): BuiltCluster {
+  const { mesh, registry } = snapshot;
   const policy = mergeTrafficPolicy(dr?.spec.trafficPolicy, subset?.trafficPolicy, port.port);
   const name = outboundClusterName(port.port, subset?.name, service.hostname);
   const passthrough = service.resolution === 'PASSTHROUGH';
-  let protocol = upstreamProtocol(port.protocol);
-  if (protocol === 'http1' && policy?.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE') protocol = 'http2';
+  const protocol = h2Upgrade(upstreamProtocol(port.protocol), policy?.connectionPool, mesh);
 
   const all = registry.endpoints(service, port.port);
   const endpoints = subset ? all.filter((e) => labelsMatch(subset.labels, e.labels)) : all;
   const accounts = [...new Set(endpoints.flatMap((e) => (e.workload ? [spiffeId(mesh.trustDomain, e.workload.namespace, e.workload.serviceAccount)] : [])))].sort();
-  const serviceMtls = serviceMtlsMode(scope.snapshot, service, all, passthrough || policy?.loadBalancer?.simple === 'PASSTHROUGH');
+  const serviceMtls = serviceMtlsMode(snapshot, service, all, passthrough || policy?.loadBalancer?.simple === 'PASSTHROUGH');
   const tls = upstreamTls(policy?.tls, { sni: istioSni(port.port, subset?.name, service.hostname), serviceAccounts: accounts, http2: protocol === 'http2', hostname: service.hostname, serviceMtls, passthrough }, mesh.enableAutoMtls);
 
   const pool = policy?.connectionPool;
@@ -51,13 +62,25 @@ function addCluster(scope: ProxyScope, set: ClusterSet, service: Service, port: 
     connectTimeoutMs: pool?.tcp?.connectTimeout ?? mesh.connectTimeoutMs,
     idleTimeoutMs: pool?.http?.idleTimeout ?? pool?.tcp?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
     circuitBreakers: circuitBreakers(pool),
+    ...tcpKeepalive(pool, mesh),
     ...outlier(policy?.outlierDetection),
     ...(tls.tls ? { tls: tls.tls } : {}),
     source,
   };
-  const assignment: ClusterLoadAssignment | undefined = passthrough ? undefined
-    : loadAssignment(name, tls.endpoints === 'auto' ? autoMtlsEndpoints(scope.snapshot, endpoints) : endpoints, tls.endpoints);
-  set.add(cluster, assignment, hashPolicy(policy));
+  if (passthrough) return { cluster, assignment: undefined, hash: hashPolicy(policy), policy };
+  const upstream = tls.endpoints === 'auto' ? autoMtlsEndpoints(snapshot, endpoints) : endpoints;
+  return {
+    cluster, assignment: loadAssignment(name, upstream, tls.endpoints), hash: hashPolicy(policy), policy,
+    assign: (locality: LocalityContext): ClusterLoadAssignment => loadAssignment(name, upstream, tls.endpoints, locality),
+  };
+}
+
+/** Locality load balancing relative to this proxy, when a setting applies (traffic-policy.ts). */
+function localityContext(scope: ProxyScope, policy: ReturnType<typeof mergeTrafficPolicy>): LocalityContext | undefined {
+  const setting = localityLbSetting(policy, scope.snapshot.mesh.localityLbSetting);
+  if (!setting) return undefined;
+  // Failover needs outlier detection, or Envoy would never move off an unhealthy locality.
+  return { proxyLocality: scope.node.locality ?? scope.instance?.locality ?? '', proxyLabels: scope.node.labels, setting, enableFailover: policy?.outlierDetection !== undefined };
 }
 
 function outlier(od: Parameters<typeof outlierDetection>[0]): { outlierDetection?: ReturnType<typeof outlierDetection> } {

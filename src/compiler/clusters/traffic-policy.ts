@@ -7,7 +7,8 @@
  * built-in defaults (ISTIO-SEMANTICS §3).
  */
 import type { TrafficPolicy, OutlierDetection as DrOutlier, ConnectionPoolSettings } from '../../resources/istio/destination-rule.js';
-import type { CircuitBreakers, HashPolicy, LoadBalancer, OutlierDetection } from '../../proxy-config/index.js';
+import type { Cluster, CircuitBreakers, HashPolicy, LoadBalancer, OutlierDetection, TcpKeepalive } from '../../proxy-config/index.js';
+import type { MeshLocalityLbSetting, MeshOptions } from '../../registry/index.js';
 
 /** The fields a cluster reads; port-level settings are already applied. */
 export type EffectivePolicy = Pick<TrafficPolicy, 'connectionPool' | 'loadBalancer' | 'outlierDetection' | 'tls' | 'tunnel' | 'proxyProtocol'>;
@@ -81,7 +82,9 @@ export function hashPolicy(policy: EffectivePolicy | undefined): HashPolicy | un
   if (!hash) return undefined;
   if (hash.httpHeaderName) return { header: hash.httpHeaderName.toLowerCase() };
   if (hash.httpCookie) {
-    return { cookie: { name: hash.httpCookie.name, ...(hash.httpCookie.path ? { path: hash.httpCookie.path } : {}), ...(hash.httpCookie.ttl !== undefined ? { ttlMs: hash.httpCookie.ttl } : {}) } };
+    const c = hash.httpCookie;
+    const attributes = c.attributes?.map((a) => ({ name: a.name, ...(a.value ? { value: a.value } : {}) }));
+    return { cookie: { name: c.name, ...(c.path ? { path: c.path } : {}), ...(c.ttl !== undefined ? { ttlMs: c.ttl } : {}), ...(attributes?.length ? { attributes } : {}) } };
   }
   if (hash.useSourceIp) return { sourceIp: true };
   if (hash.httpQueryParameterName) return { queryParameter: hash.httpQueryParameterName };
@@ -104,3 +107,49 @@ export function outlierDetection(od: DrOutlier | undefined): OutlierDetection | 
     minHealthPercent: od.minHealthPercent ?? 0,
   };
 }
+
+/**
+ * The locality load balancing setting for a cluster, as Istio's GetLocalityLbSetting: the
+ * DestinationRule's (after subset and port-level merging) unless it says `enabled: false`, else
+ * the mesh default unless that is disabled. Istio's mesh default is `{enabled: true}`.
+ */
+export function localityLbSetting(policy: EffectivePolicy | undefined, mesh: MeshLocalityLbSetting | undefined): MeshLocalityLbSetting | undefined {
+  const own = policy?.loadBalancer?.localityLbSetting;
+  if (own) return own.enabled === false ? undefined : own;
+  if (!mesh || mesh.enabled === false) return undefined;
+  return mesh;
+}
+
+/**
+ * The upstream protocol of an outbound cluster after Istio's shouldH2Upgrade: a DestinationRule's
+ * UPGRADE upgrades whatever the port (the user vouches it is HTTP, e.g. a sniffed port),
+ * DO_NOT_UPGRADE keeps it, and DEFAULT (or none) defers to meshConfig.h2UpgradePolicy, which
+ * upgrades only ports declared HTTP. Inbound clusters are never upgraded; TCP stays TCP.
+ */
+export function h2Upgrade(protocol: Cluster['protocol'], pool: ConnectionPoolSettings | undefined, mesh: Pick<MeshOptions, 'h2UpgradePolicy'>): Cluster['protocol'] {
+  if (protocol === 'tcp' || protocol === 'http2') return protocol;
+  const override = pool?.http?.h2UpgradePolicy;
+  if (override === 'UPGRADE') return 'http2';
+  if (override === 'DO_NOT_UPGRADE') return protocol;
+  return protocol === 'http1' && mesh.h2UpgradePolicy === 'UPGRADE' ? 'http2' : protocol;
+}
+
+/**
+ * SO_KEEPALIVE for a cluster, as Istio's applyTCPKeepalive: meshConfig.tcpKeepalive first, then
+ * each field the DestinationRule's tcpKeepalive sets replaces the mesh's (a field at a time, not
+ * the whole message). Either present, even empty, turns keepalive on with the OS's timings for
+ * what is unset. Envoy takes whole seconds for the durations, so they are truncated to them.
+ */
+export function tcpKeepalive(pool: ConnectionPoolSettings | undefined, mesh: Pick<MeshOptions, 'tcpKeepalive'>): { tcpKeepalive?: TcpKeepalive } {
+  const layers = [mesh.tcpKeepalive, pool?.tcp?.tcpKeepalive].filter((k) => k !== undefined);
+  if (layers.length === 0) return {};
+  const out: TcpKeepalive = {};
+  for (const k of layers) {
+    if (k.probes) out.probes = k.probes;
+    if (k.time !== undefined) out.timeMs = wholeSeconds(k.time);
+    if (k.interval !== undefined) out.intervalMs = wholeSeconds(k.interval);
+  }
+  return { tcpKeepalive: out };
+}
+
+const wholeSeconds = (ms: number): number => Math.floor(ms / 1000) * 1000;

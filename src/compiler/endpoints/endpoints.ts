@@ -2,13 +2,15 @@
  * Endpoints of one cluster (Istio's EDS ClusterLoadAssignment), in a fixed order. A cluster whose
  * TLS is decided by auto mTLS keeps each endpoint's tlsMode; one the DestinationRule sets to
  * plaintext (or a mesh without auto mTLS) marks every endpoint `disabled`, so the proxy never
- * upgrades it.
+ * upgrades it. With locality load balancing on, each endpoint also gets its priority and locality
+ * weight relative to the proxy (locality.ts).
  */
 import type { ClusterLoadAssignment, Endpoint } from '../../proxy-config/index.js';
 import type { ServiceEndpoint } from '../../registry/index.js';
 import type { EndpointTls } from '../clusters/tls.js';
+import { applyLocalityLb, type LocalityContext } from './locality.js';
 
-export function loadAssignment(cluster: string, endpoints: readonly ServiceEndpoint[], tls: EndpointTls): ClusterLoadAssignment {
+export function loadAssignment(cluster: string, endpoints: readonly ServiceEndpoint[], tls: EndpointTls, locality?: LocalityContext): ClusterLoadAssignment {
   const out: Endpoint[] = endpoints.map((e) => ({
     address: e.address,
     port: e.port,
@@ -17,7 +19,8 @@ export function loadAssignment(cluster: string, endpoints: readonly ServiceEndpo
     ...(e.workload ? { workload: { ...e.workload } } : {}),
     tlsMode: tls === 'plaintext' ? 'disabled' : e.tlsMode,
     healthy: e.healthy,
+    ...(e.locality ? { locality: e.locality } : {}),
   }));
   out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
-  return { cluster, endpoints: out };
+  return { cluster, endpoints: locality ? applyLocalityLb(out, locality) : out };
 }

@@ -19,14 +19,14 @@ function httpFilters(target: PolicyTarget): HttpFilter[] {
   const filters: HttpFilter[] = [];
   const rules = requestAuthnRules(target.snapshot, target.namespace, target.labels);
   if (rules.length > 0) filters.push({ kind: 'jwt-authn', rules });
-  const policies = chainAuthorization(target, 'http');
-  if (policies.length > 0) filters.push({ kind: 'authz', policies });
+  const { policies, extAuthz } = chainAuthorization(target, 'http');
+  if (policies.length > 0) filters.push({ kind: 'authz', policies, ...(extAuthz ? { extAuthz } : {}) });
   return filters;
 }
 
 /** A TCP chain's authorization (the TCP-applicable fields), spread into its `tcp`; nothing without policies. */
 export function tcpAuthz(target: PolicyTarget | undefined): { authz?: AuthorizationPolicy[] } {
   if (!target) return {};
-  const policies = chainAuthorization(target, 'tcp');
+  const { policies } = chainAuthorization(target, 'tcp');
   return policies.length > 0 ? { authz: policies } : {};
 }

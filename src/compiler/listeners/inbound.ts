@@ -8,57 +8,67 @@
  * authn Builder.ForPassthrough): the workload's mode for any port, plus a chain per portLevelMtls
  * port no service declares. STRICT passthrough accepts only Istio mTLS, PERMISSIVE both, DISABLE
  * plaintext; the proxy narrows by destination port first, as Envoy does, so a port's own chains
- * always win over the catch-all ones.
+ * always win over the catch-all ones. A Sidecar with `ingress` replaces the Service-derived ports
+ * with its own (inbound-ingress.ts); the Sidecar's inboundConnectionPool applies to every inbound cluster.
  */
-import type { Cluster, ClusterLoadAssignment, FilterChain, Listener, RouteConfiguration } from '../../proxy-config/index.js';
+import type { Cluster, FilterChain, Listener, RouteConfiguration } from '../../proxy-config/index.js';
 import { isHttp, upstreamProtocol, type ServiceTarget } from '../../registry/index.js';
 import type { ProxyScope } from '../scope.js';
 import type { ClusterSet } from '../clusters/cluster-set.js';
-import { circuitBreakers, DEFAULT_IDLE_TIMEOUT_MS } from '../clusters/traffic-policy.js';
+import { circuitBreakers, DEFAULT_IDLE_TIMEOUT_MS, tcpKeepalive } from '../clusters/traffic-policy.js';
 import { inboundClusterName, INBOUND_PASSTHROUGH_CLUSTER } from '../clusters/names.js';
 import { peerAuthnPolicy, type MtlsMode } from '../security/peer-authn.js';
 import { httpChain, tcpAuthz, type PolicyTarget } from './http-chain.js';
+import { ingressAssignment, sidecarIngressPorts, type InboundPort } from './inbound-ingress.js';
 
 export const VIRTUAL_INBOUND_PORT = 15006;
 const ISTIO_ALPN = ['istio-peer-exchange', 'istio', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
 
 export interface InboundConfig {
   listener: Listener;
+  /** Listeners on their own ports (Sidecar ingress with captureMode NONE). */
+  ownListeners: Listener[];
   routes: RouteConfiguration[];
 }
 
 export function sidecarInbound(scope: ProxyScope, clusters: ClusterSet): InboundConfig {
   const { snapshot, node, instance } = scope;
-  const targets = instance ? uniqueTargets(snapshot.registry.serviceTargets(instance)) : [];
   const policy = peerAuthnPolicy(snapshot.peerAuthentications, snapshot.mesh, node.namespace, node.labels);
+  const modeFor = (port: number): MtlsMode => policy.ports.get(port) ?? policy.mode;
   const target: PolicyTarget = { snapshot, namespace: node.namespace, labels: node.labels };
+  const ingress = sidecarIngressPorts(scope, modeFor);
+  const ports: InboundPort[] = ingress ?? (instance ? uniqueTargets(snapshot.registry.serviceTargets(instance)).map((t) => servicePort(scope, t)) : []);
   const chains: FilterChain[] = [];
+  const ownListeners: Listener[] = [];
   const routes: RouteConfiguration[] = [];
-  for (const t of targets) {
-    const protocol = t.service.ports.find((p) => p.port === t.port)?.protocol ?? 'TCP';
-    const http = isHttp(protocol) || protocol === 'Unsupported';
-    const cluster = inboundClusterName(t.targetPort);
-    const name = `0.0.0.0_${t.targetPort}`;
+  for (const p of ports) {
+    const http = isHttp(p.protocol) || p.protocol === 'Unsupported';
+    const cluster = inboundClusterName(p.port);
     const base: FilterChain = http
-      ? httpChain(name, cluster, `inbound_0.0.0.0_${t.targetPort}`, target)
-      : { name, match: {}, protocol: 'tcp', tcp: { clusters: [{ cluster, weight: 100 }], statPrefix: cluster, ...tcpAuthz(target) } };
-    chains.push(...withMtls(base, t.targetPort, policy.ports.get(t.targetPort) ?? policy.mode, http));
+      ? httpChain(p.name, cluster, `inbound_${p.name}`, target)
+      : { name: p.name, match: {}, protocol: 'tcp', tcp: { clusters: [{ cluster, weight: 100 }], statPrefix: cluster, ...tcpAuthz(target) } };
+    const sourced: FilterChain = p.source ? { ...base, source: p.source } : base;
+    const portChains = p.tls
+      ? [{ ...sourced, match: { destinationPort: p.port, transportProtocol: 'tls' as const }, tls: p.tls }]
+      : withMtls(sourced, p.port, modeFor(p.port), http);
+    if (p.bindToPort) ownListeners.push({ name: p.name, direction: 'inbound', address: p.bind, port: p.port, filterChains: portChains });
+    else chains.push(...portChains);
     if (http) {
       routes.push({
         name: cluster,
         virtualHosts: [{
-          name: `inbound|http|${t.targetPort}`,
+          name: `inbound|http|${p.port}`,
           domains: ['*'],
           routes: [{ name: 'default', match: { path: { prefix: '/' } }, action: { kind: 'forward', clusters: [{ cluster, weight: 100 }] } }],
         }],
       });
     }
-    addInboundCluster(scope, clusters, t, upstreamProtocol(protocol));
+    addInboundCluster(scope, clusters, p);
   }
   const passthrough: FilterChain = { name: 'virtualInbound', match: {}, protocol: 'tcp', tcp: { clusters: [{ cluster: INBOUND_PASSTHROUGH_CLUSTER, weight: 100 }], statPrefix: INBOUND_PASSTHROUGH_CLUSTER, ...tcpAuthz(target) } };
-  const servicePorts = new Set(targets.map((t) => t.targetPort));
+  const declared = new Set(ports.filter((p) => !p.bindToPort).map((p) => p.port));
   for (const [port, mode] of [...policy.ports].sort(([a], [b]) => a - b)) {
-    if (!servicePorts.has(port)) chains.push(...withMtls(passthrough, port, mode, false));
+    if (!declared.has(port)) chains.push(...withMtls(passthrough, port, mode, false));
   }
   // The catch-all: its plaintext chain stays the listener's default chain, used when no chain fits.
   const catchAll = withMtls(passthrough, undefined, policy.mode, false);
@@ -73,7 +83,24 @@ export function sidecarInbound(scope: ProxyScope, clusters: ClusterSet): Inbound
       filterChains: chains,
       ...(plain ? { defaultChain: plain } : {}),
     },
+    ownListeners,
     routes,
+  };
+}
+
+/** A workload port some Service targets: the first such service decides the protocol. */
+function servicePort(scope: ProxyScope, t: ServiceTarget): InboundPort {
+  const pool = scope.sidecar?.spec.inboundConnectionPool;
+  return {
+    port: t.targetPort,
+    protocol: t.service.ports.find((p) => p.port === t.port)?.protocol ?? 'TCP',
+    name: `0.0.0.0_${t.targetPort}`,
+    bindToPort: false,
+    bind: '0.0.0.0',
+    // The app listens on the pod's own address (each local pod has its own IP, as in Kubernetes).
+    endpoint: { address: scope.instance?.ip ?? scope.node.ip, port: t.targetPort },
+    connectionPool: pool,
+    service: { host: t.service.hostname, name: t.service.name, namespace: t.service.namespace, port: t.port },
   };
 }
 
@@ -101,23 +128,19 @@ function uniqueTargets(targets: readonly ServiceTarget[]): ServiceTarget[] {
   return [...seen.values()].sort((a, b) => a.targetPort - b.targetPort);
 }
 
-function addInboundCluster(scope: ProxyScope, clusters: ClusterSet, t: ServiceTarget, protocol: Cluster['protocol']): void {
-  const name = inboundClusterName(t.targetPort);
+function addInboundCluster(scope: ProxyScope, clusters: ClusterSet, p: InboundPort): void {
+  const name = inboundClusterName(p.port);
+  const pool = p.connectionPool;
   const cluster: Cluster = {
     name,
     discovery: 'static',
-    protocol,
-    service: { host: t.service.hostname, name: t.service.name, namespace: t.service.namespace, port: t.port },
+    protocol: upstreamProtocol(p.protocol),
+    service: p.service,
     loadBalancer: { policy: 'ROUND_ROBIN' },
-    connectTimeoutMs: scope.snapshot.mesh.connectTimeoutMs,
-    idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-    circuitBreakers: circuitBreakers(undefined),
+    connectTimeoutMs: pool?.tcp?.connectTimeout ?? scope.snapshot.mesh.connectTimeoutMs,
+    idleTimeoutMs: pool?.http?.idleTimeout ?? pool?.tcp?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
+    circuitBreakers: circuitBreakers(pool),
+    ...tcpKeepalive(pool, scope.snapshot.mesh),
   };
-  const inst = scope.instance;
-  const assignment: ClusterLoadAssignment = {
-    cluster: name,
-    // The app listens on the pod's own address (each local pod has its own IP, as in Kubernetes).
-    endpoints: inst ? [{ address: inst.ip, port: t.targetPort, weight: 1, labels: { ...inst.labels }, workload: { name: inst.workload, namespace: inst.namespace, serviceAccount: inst.serviceAccount }, tlsMode: 'disabled', healthy: true }] : [],
-  };
-  clusters.add(cluster, assignment);
+  clusters.add(cluster, ingressAssignment(scope, name, p));
 }

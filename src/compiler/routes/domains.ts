@@ -27,7 +27,9 @@ export function dedupeDomains<T extends { domains: string[] }>(hosts: T[]): T[] 
       seen.add(key);
       return true;
     });
-    if (domains.length > 0) out.push({ ...h, domains });
+    // An untouched host is kept as is: it may be shared between proxies (shared-hosts.ts).
+    if (domains.length === h.domains.length) out.push(h);
+    else if (domains.length > 0) out.push({ ...h, domains });
   }
   return out;
 }

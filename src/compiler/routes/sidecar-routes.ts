@@ -16,6 +16,7 @@ import { MESH_GATEWAY, type VirtualServiceEntry } from '../snapshot/virtual-serv
 import { translateHttpRoutes, type RouteContext } from './http-route.js';
 import { retryPolicy } from './policies.js';
 import { dedupeDomains, serviceDomains } from './domains.js';
+import { sharedDedupe, sharedDefaultHost } from './shared-hosts.js';
 
 /** Ports that get an HTTP route table: HTTP protocols, and sniffed (Unsupported) ports. */
 export function httpPorts(scope: ProxyScope): number[] {
@@ -35,7 +36,13 @@ function virtualHostsForPort(scope: ProxyScope, clusters: ClusterSet, port: numb
   const hosts: VirtualHost[] = [];
   for (const service of onPort) {
     const owners = virtualServicesFor(service, scope.meshVirtualServices);
-    const routes = owners.length > 0 ? owners.flatMap((vs) => translateHttpRoutes(vs, ctx)) : [defaultRoute(scope, clusters, service, port)];
+    if (owners.length === 0) {
+      // The default route reads only the snapshot, the service and its cluster's hash policy (shared.ts).
+      const hash = clusters.hashPolicy(outboundClusterName(port, undefined, service.hostname));
+      hosts.push(sharedDefaultHost(snapshot, service, port, node.namespace, hash, () => defaultHost(scope, clusters, service, port)));
+      continue;
+    }
+    const routes = owners.flatMap((vs) => translateHttpRoutes(vs, ctx));
     hosts.push({ name: `${service.hostname}:${port}`, domains: serviceDomains(service, port, node.namespace), routes });
   }
   // VirtualService hosts that name no service still get a virtual host on every HTTP port.
@@ -46,7 +53,7 @@ function virtualHostsForPort(scope: ProxyScope, clusters: ClusterSet, port: numb
     }
   }
   hosts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return [...dedupeDomains(hosts), fallbackHost(scope)];
+  return [...sharedDedupe(snapshot, hosts, dedupeDomains), fallbackHost(scope)];
 }
 
 /** The VirtualServices for a service host: those naming it exactly, else those with the most specific wildcard. */
@@ -65,6 +72,10 @@ export function virtualServicesFor(service: Service, vss: readonly VirtualServic
     }
   }
   return out;
+}
+
+function defaultHost(scope: ProxyScope, clusters: ClusterSet, service: Service, port: number): VirtualHost {
+  return { name: `${service.hostname}:${port}`, domains: serviceDomains(service, port, scope.node.namespace), routes: [defaultRoute(scope, clusters, service, port)] };
 }
 
 /** No VirtualService: everything to the service's cluster, with Istio's default retries and no timeout. */

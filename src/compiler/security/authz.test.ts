@@ -46,7 +46,7 @@ test('scope: root namespace for all, own namespace only, selectors narrow, targe
 });
 
 function compiled(spec: string, protocol: 'http' | 'tcp', meshYaml = ''): AuthorizationPolicy {
-  const [p] = chainAuthorization(target(policy('p', 'shop', spec), 'shop', {}, meshYaml), protocol);
+  const [p] = chainAuthorization(target(policy('p', 'shop', spec), 'shop', {}, meshYaml), protocol).policies;
   assert.ok(p);
   return p;
 }

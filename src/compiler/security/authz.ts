@@ -10,13 +10,17 @@
  * and GatewayClass targets are for waypoints, which Weft does not run, and a sidecar or an Istio
  * Gateway ignores any policy with targetRefs, as Istio does.
  *
+ * CUSTOM policies call the ext_authz provider they name (ext-authz.ts); the `istio.io/dry-run`
+ * annotation marks an ALLOW or DENY policy as evaluated but not enforced.
+ *
  * TCP: HTTP-only fields (requestPrincipals, hosts, methods, paths, `request.*` conditions) cannot
  * be checked on a TCP connection. An ALLOW rule that uses one is dropped (the policy allows
  * less); a DENY, AUDIT or CUSTOM rule loses only those fields (it denies more).
  */
-import type { AuthorizationCondition, AuthorizationOperation, AuthorizationPolicy, AuthorizationRule, AuthorizationSource } from '../../proxy-config/index.js';
+import type { AuthorizationCondition, AuthorizationOperation, AuthorizationPolicy, AuthorizationRule, AuthorizationSource, ExtAuthzService } from '../../proxy-config/index.js';
 import type { ResourceOf } from '../../resources/index.js';
 import type { Snapshot } from '../snapshot.js';
+import { resolveExtAuthz } from './ext-authz.js';
 
 type PolicyResource = ResourceOf<'AuthorizationPolicy'>;
 type Rule = NonNullable<PolicyResource['spec']['rules']>[number];
@@ -24,6 +28,8 @@ type Source = NonNullable<NonNullable<Rule['from']>[number]['source']>;
 type Operation = NonNullable<NonNullable<Rule['to']>[number]['operation']>;
 
 const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
+const TRUE_VALUES = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
 const HTTP_ONLY_SOURCE: readonly (keyof AuthorizationSource)[] = ['requestPrincipals', 'notRequestPrincipals'];
@@ -68,10 +74,34 @@ function attaches(p: PolicyResource, namespace: string, labels: Readonly<Record<
   return refs.some((r) => r.kind === 'Gateway' && r.group === 'gateway.networking.k8s.io' && r.name === gatewayName && (r.namespace ?? '') === '');
 }
 
-/** The workload's policies compiled for one filter chain; empty when none applies. */
-export function chainAuthorization(target: PolicyTarget, protocol: 'http' | 'tcp'): AuthorizationPolicy[] {
+/** What one filter chain enforces: its policies and, when its CUSTOM policies have a usable provider, the ext_authz service. */
+export interface ChainAuthorization {
+  policies: AuthorizationPolicy[];
+  extAuthz?: ExtAuthzService;
+}
+
+/**
+ * The workload's policies compiled for one filter chain; no policies when none applies. CUSTOM
+ * policies call their provider when it resolves (ext-authz.ts); otherwise each carries the reason
+ * and denies what it matches. Istio's HTTP ext_authz has no TCP filter: on a TCP chain a CUSTOM
+ * policy with a usable HTTP provider is ignored ("ignored CUSTOM action with HTTP provider on TCP
+ * filter chain"), and one with a bad provider still denies.
+ */
+export function chainAuthorization(target: PolicyTarget, protocol: 'http' | 'tcp'): ChainAuthorization {
   const trustDomain = target.snapshot.mesh.trustDomain;
-  return workloadAuthorizationPolicies(target).map((p) => compilePolicy(p, protocol, trustDomain));
+  const resources = workloadAuthorizationPolicies(target);
+  const providers = resources.flatMap((p) => (p.spec.action === 'CUSTOM' ? [p.spec.provider?.name ?? ''] : []));
+  const resolution = providers.length > 0 ? resolveExtAuthz(target.snapshot, providers) : undefined;
+  const policies: AuthorizationPolicy[] = [];
+  for (const p of resources) {
+    const compiled = compilePolicy(p, protocol, trustDomain);
+    if (compiled.action === 'CUSTOM' && resolution) {
+      if (resolution.ok && protocol === 'tcp') continue;
+      if (!resolution.ok) compiled.providerError = resolution.reason;
+    }
+    policies.push(compiled);
+  }
+  return { policies, ...(resolution?.ok && protocol === 'http' ? { extAuthz: resolution.service } : {}) };
 }
 
 export function compilePolicy(p: PolicyResource, protocol: 'http' | 'tcp', trustDomain: string): AuthorizationPolicy {
@@ -89,9 +119,16 @@ export function compilePolicy(p: PolicyResource, protocol: 'http' | 'tcp', trust
     name: `ns[${p.metadata.namespace}]-policy[${p.metadata.name}]`,
     action,
     ...(action === 'CUSTOM' && p.spec.provider?.name ? { provider: p.spec.provider.name } : {}),
+    ...((action === 'ALLOW' || action === 'DENY') && isDryRun(p) ? { dryRun: true } : {}),
     rules,
     source: { kind: 'AuthorizationPolicy', namespace: p.metadata.namespace, name: p.metadata.name },
   };
+}
+
+/** Istio reads the annotation with Go's strconv.ParseBool; only ALLOW and DENY support dry-run. */
+function isDryRun(p: PolicyResource): boolean {
+  const v = p.metadata.annotations?.[DRY_RUN_ANNOTATION];
+  return v !== undefined && TRUE_VALUES.has(v);
 }
 
 /** undefined when Istio would skip the rule: a `when` key its model does not know. */

@@ -67,3 +67,10 @@ test('two namespace-wide Telemetries: the oldest applies', () => {
   const newer = telemetry('newer', 'default', '  accessLogging:\n  - providers:\n    - name: envoy\n    disabled: true\n', '2024-06-01T00:00:00Z');
   assert.deepEqual(accessLogsFor(newer, older), { accessLogs: [{ encoding: 'TEXT', file: '/dev/stdout' }] });
 });
+
+test('a filter.expression goes with its provider; the last entry naming a provider gives it', () => {
+  const mesh = telemetry('mesh', 'istio-system', '  accessLogging:\n  - providers:\n    - name: envoy\n    filter: {expression: "response.code >= 400"}\n');
+  assert.deepEqual(accessLogsFor(OPERATOR, mesh), { accessLogs: [{ encoding: 'TEXT', file: '/dev/stdout', filter: 'response.code >= 400' }] });
+  const ns = telemetry('ns', 'default', "  accessLogging:\n  - providers:\n    - name: envoy\n    filter: {expression: \"request.headers['x-debug'] == 'on'\"}\n");
+  assert.deepEqual(accessLogsFor(OPERATOR, mesh, ns), { accessLogs: [{ encoding: 'TEXT', file: '/dev/stdout', filter: "request.headers['x-debug'] == 'on'" }] });
+});

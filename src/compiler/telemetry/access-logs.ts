@@ -12,7 +12,8 @@
  * With no Telemetry accessLogging and no default providers the mesh's accessLogFile decides, as
  * in Istio; otherwise Telemetry decides alone. Providers are meshConfig.extensionProviders of kind
  * envoyFileAccessLog plus Istio's built-in `envoy` (/dev/stdout); other kinds write nothing here.
- * Not supported: `filter.expression` (CEL); a filtered provider logs every request.
+ * A provider's `filter.expression` (CEL, the last one an entry naming that provider gives, as
+ * Istio's mergeLogs keeps it) goes with it to the proxy, which logs only what it matches.
  */
 import type { AccessLogSettings, MeshRuntimeConfig, ProxyNode } from '../../proxy-config/index.js';
 import type { ResourceOf } from '../../resources/index.js';
@@ -53,11 +54,14 @@ export function accessLogConfig(snapshot: Snapshot, node: Pick<ProxyNode, 'names
   const server = mergeLogs(levels, defaults, 'SERVER');
   const providers = snapshot.mesh.accessLogProviders ?? BUILTIN_PROVIDERS;
   const accessLogs: NonNullable<MeshRuntimeConfig['accessLogs']> = [];
+  const filters = new Map<string, string | undefined>();
+  for (const level of levels) for (const entry of level) for (const p of names(entry)) filters.set(p, entry.filter?.expression);
   for (const name of [...new Set([...client, ...server])].sort()) {
     const settings = lookupProvider(providers, name);
     if (!settings) continue;
     const mode: Side | undefined = client.has(name) && server.has(name) ? undefined : client.has(name) ? 'CLIENT' : 'SERVER';
-    accessLogs.push({ ...settings, ...(mode ? { mode } : {}) });
+    const filter = filters.get(name);
+    accessLogs.push({ ...settings, ...(mode ? { mode } : {}), ...(filter ? { filter } : {}) });
   }
   return { accessLogs };
 }

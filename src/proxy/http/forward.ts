@@ -1,17 +1,19 @@
 /**
  * The router's forwarding half: the request headers the upstream gets, then the upstream call
- * (rewrite, timeout, retries, consistent-hash key), mirrors, and the response streamed back.
+ * (rewrite, timeout, retries, consistent-hash key: hash-key.ts), mirrors, and the response
+ * streamed back (with a generated hash cookie, if one was made).
  */
 import type { Readable } from 'node:stream';
 import type { Http2ServerRequest } from 'node:http2';
-import type { ForwardAction, HashPolicy } from '../../proxy-config/index.js';
+import type { ForwardAction } from '../../proxy-config/index.js';
 import { applyRouteHeaderOperations, type HeaderMap } from '../stages/headers.js';
 import { rewritePath, rewriteAuthority } from '../stages/rewrite.js';
-import { firstQueryValue } from '../stages/route-match.js';
 import { endpointAddress, type UpstreamRequest } from '../upstream-port.js';
 import { NoRouteError } from '../errors.js';
 import { HOP_BY_HOP, relayResponse } from './respond.js';
 import { readReplayableBody } from './body.js';
+import { checkedBody } from '../ext-authz/body.js';
+import { appendSetCookie, hashKey } from './hash-key.js';
 import type { Exchange } from './exchange.js';
 import { peerRequestHeaders } from './peer-exchange.js';
 import { traceUpstreamHeaders } from '../tracing/request.js';
@@ -89,14 +91,17 @@ export async function forwardStep(ex: Exchange): Promise<void> {
   }
   headers.host = authority;
   // The upstream side buffers for its own retries; a mirror needs its own copy of the body.
-  const body = await requestBody(ex, (action.mirrors?.length ?? 0) > 0);
+  const pendingBody = requestBody(ex, (action.mirrors?.length ?? 0) > 0);
+  // Awaited only when it is a promise (a body buffered for mirrors): an `await` costs a turn.
+  const body = pendingBody instanceof Promise ? await pendingBody : pendingBody;
   const request: UpstreamRequest = { method: ex.method, path: path + ex.query, headers, body };
   if (action.mirrors) mirror(ex, action, request);
   ex.upstreamStartedAt = performance.now();
+  const hash = action.hashPolicy ? hashKey(ex, action.hashPolicy) : undefined;
   const up = await ex.services.upstreams.send(ex.cluster, request, {
     timeoutMs: action.timeoutMs || undefined,
     retry: action.retry,
-    hashKey: action.hashPolicy ? hashKey(ex, action.hashPolicy) : undefined,
+    hashKey: hash?.key,
     signal: ex.abort,
     http2: ex.http2,
     originalDestination: originalDestination(ex),
@@ -106,6 +111,7 @@ export async function forwardStep(ex: Exchange): Promise<void> {
   ex.upstreamEndpoint = up.endpoint;
   ex.attempts = up.attempts;
   if (up.flags) for (const f of up.flags) ex.addFlag(f);
+  if (hash?.setCookie) appendSetCookie(up.headers, hash.setCookie);
   ex.details = 'via_upstream';
   await relayResponse(ex, up);
 }
@@ -141,6 +147,9 @@ export function hasRequestBody(ex: Exchange): boolean {
 
 function requestBody(ex: Exchange, replay: boolean): Promise<Readable | Buffer | null> | Readable | null {
   if (!hasRequestBody(ex)) return null;
+  // Already read for an ext_authz check that included the body (ext-authz/body.ts).
+  const checked = checkedBody(ex.req);
+  if (checked) return Promise.resolve(checked);
   // Mirrors need the body twice: buffered up to 1 MiB as Envoy does; past it, no mirror.
   return replay ? readReplayableBody(ex.req, 1024 * 1024) : ex.req;
 }
@@ -168,15 +177,3 @@ export function shadowHost(host: string): string {
   return `${host}-shadow`;
 }
 
-function hashKey(ex: Exchange, policy: HashPolicy): string | undefined {
-  if ('header' in policy) return ex.header(policy.header.toLowerCase());
-  if ('sourceIp' in policy) return ex.conn.remoteAddress;
-  if ('queryParameter' in policy) return firstQueryValue(ex.query, policy.queryParameter);
-  const cookies = ex.header('cookie');
-  if (!cookies) return undefined;
-  for (const part of cookies.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === policy.cookie.name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}

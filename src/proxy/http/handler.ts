@@ -8,7 +8,7 @@ import type { FilterChain, HttpConnectionManager, Listener } from '../../proxy-c
 import type { ConfigSnapshot } from '../snapshot.js';
 import type { ProxyServices } from '../services.js';
 import { resolveChain, type ConnectionContext } from '../listeners/connection.js';
-import { HTTP_CHAIN, UPGRADE_CHAIN, OPAQUE_CHAIN, runChain, type Step } from '../chain.js';
+import { OPAQUE_CHAIN, chainPlan, runChain, type Step } from '../chain.js';
 import { rescue } from '../rescue.js';
 import { BadRequestError, NoFilterChainError, ProxyError } from '../errors.js';
 import { requestChannel, type RequestEvent } from '../events.js';
@@ -85,7 +85,10 @@ export function handleRequest(hc: HandlerContext, conn: ConnectionContext, req: 
   if (target.error !== undefined) steps = [fail(target.error)];
   else if (!resolved) steps = [fail(new NoFilterChainError())];
   else if (chain.protocol === 'tcp') steps = OPAQUE_CHAIN;
-  else steps = upgrade ? UPGRADE_CHAIN : HTTP_CHAIN;
+  else {
+    const plan = chainPlan(ex.hcm, snapshot.routeConfigs.get(ex.hcm.routeConfig));
+    steps = upgrade ? plan.upgrade : plan.http;
+  }
   const run = runChain(ex, steps).catch((err: unknown) => {
     const reply = rescue(err);
     if (reply.unexpected) hc.services.log.error('request failed unexpectedly', { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: ex.rawPath });
@@ -154,6 +157,7 @@ function record(ex: Exchange, bytesReceived: number, bytesSent: number): void {
     peerPrincipal: ex.conn.peerPrincipal,
     upstreamEndpoint: ex.upstreamEndpoint,
     trace: requestTrace(ex),
+    requestHeaders: ex.req.headers,
   };
   requestChannel.publish(event);
 }

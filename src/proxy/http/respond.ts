@@ -134,8 +134,15 @@ export function relayResponse(ex: Exchange, up: UpstreamResponse): Promise<void>
       // instead of headers, body and end separately): most API responses take this path.
       const chunks: Buffer[] = [];
       body.on('data', (c: Buffer) => chunks.push(c));
+      // HTTP/1.1 has trailers only after a chunked body (RFC 9112 §7.1.2), never with a length:
+      // the response ends at once, without waiting for the trailers' promise.
+      const noTrailers = up.protocol === 'http1' || up.trailers === undefined;
       body.once('end', () => {
-        void endWithTrailers(res, up.trailers, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).then(finish, finish);
+        const last = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        if (!noTrailers) return void endWithTrailers(res, up.trailers, last).then(finish, finish);
+        if (last !== undefined && last.length > 0) res.end(last);
+        else res.end();
+        finish();
       });
       return;
     }

@@ -4,12 +4,14 @@
  * built once per secrets list, so a rotated workload certificate (a new list) is used by new
  * connections while open ones keep theirs; a failed handshake or a client certificate outside
  * the allowed SANs closes the connection. The verified peer's identity is read once here.
+ * Certificates named by file path (`file-cert:`, `file-root:`) are read from the pod's files.
  */
 import { createHash } from 'node:crypto';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { DownstreamTls, Secret } from '../../proxy-config/index.js';
 import type { ConfigSnapshot } from '../snapshot.js';
+import { withFileMaterial } from './file-secrets.js';
 
 const contexts = new WeakMap<readonly Secret[], WeakMap<DownstreamTls, SecureContext | null>>();
 
@@ -26,9 +28,9 @@ export function secureContextFor(snapshot: ConfigSnapshot, tls: DownstreamTls): 
   }
   let ctx = bySecrets.get(tls);
   if (ctx !== undefined) return ctx;
-  const cert = secretNamed(snapshot, tls.certificate);
-  const ca = secretNamed(snapshot, tls.validationContext);
   try {
+    const cert = withFileMaterial(tls.certificate, secretNamed(snapshot, tls.certificate));
+    const ca = tls.validationContext === undefined ? undefined : withFileMaterial(tls.validationContext, secretNamed(snapshot, tls.validationContext));
     ctx = createSecureContext({
       cert: cert?.certificateChain,
       key: cert?.privateKey,

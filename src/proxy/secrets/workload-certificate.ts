@@ -3,7 +3,8 @@
  * P-256; the private key never leaves the process), a CSR sent to the control plane's CA, and
  * the signed chain plus trust bundle kept in memory. Renewed with a fresh key at half of the
  * certificate's remaining lifetime (Istio's SECRET_GRACE_PERIOD_RATIO 0.5); a failed request is
- * retried with backoff while the current certificate keeps serving. Each new certificate is
+ * retried with backoff while the current certificate keeps serving; renewNow replaces it at once
+ * when the mesh CA changed (ca-change.ts). Each new certificate is
  * announced so the proxy swaps it into new TLS contexts (existing connections keep theirs).
  */
 import { EventEmitter } from 'node:events';
@@ -50,6 +51,8 @@ export class WorkloadCertificate extends EventEmitter<WorkloadCertificateEvents>
   #requesting = false;
   #failures = 0;
   #stopped = true;
+  /** A renewal asked for while a request was in flight: that request may be answered by the old CA. */
+  #again = false;
 
   constructor(options: WorkloadCertificateOptions) {
     super();
@@ -75,6 +78,18 @@ export class WorkloadCertificate extends EventEmitter<WorkloadCertificateEvents>
   /** Requests now if the last attempt failed and is waiting to retry (e.g. the stream just came back). */
   retryNow(): void {
     if (this.#stopped || this.#requesting || this.#failures === 0) return;
+    clearTimeout(this.#timer);
+    void this.#request();
+  }
+
+  /** Requests a new certificate now (the CA changed); a request in flight is followed by another. */
+  renewNow(reason: string): void {
+    if (this.#stopped) return;
+    if (this.#requesting) {
+      this.#again = true;
+      return;
+    }
+    this.#options.log.info('renewing the workload certificate now', { reason });
     clearTimeout(this.#timer);
     void this.#request();
   }
@@ -133,6 +148,10 @@ export class WorkloadCertificate extends EventEmitter<WorkloadCertificateEvents>
       this.emit('failed', error);
     } finally {
       this.#requesting = false;
+      if (this.#again) {
+        this.#again = false;
+        this.#schedule(0);
+      }
     }
   }
 

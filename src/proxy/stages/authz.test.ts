@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuthorizationPolicy, AuthorizationRule } from '../../proxy-config/index.js';
-import { authorize, type AuthzHttpInput, type AuthzInput } from './authz.js';
+import { authorize, authorizeCustom, authorizeRbac, type AuthzHttpInput, type AuthzInput } from './authz.js';
 
 function request(over: Partial<AuthzInput> = {}, http: Partial<AuthzHttpInput> & { headers?: Record<string, string> } = {}): AuthzInput {
   const headers = http.headers ?? {};
@@ -149,6 +149,37 @@ test('CUSTOM without a provider Weft can call denies what its rules match, befor
   const decision = authorize([policy('ALLOW', [{}]), custom], request({}, { path: '/ext/a' }));
   assert.deepEqual(decision, { allowed: false, policy: 'istio-ext-authz-opa-ns[default]-policy[ext]-rule[0]-deny-due-to-bad-CUSTOM-action' });
   assert.equal(authorize([custom], request({}, { path: '/other' })).allowed, true);
+});
+
+test('CUSTOM with a provider to call: a matching rule asks it; a policy whose provider failed to resolve still denies', () => {
+  const custom: AuthorizationPolicy = { ...policy('CUSTOM', [{ to: [{ paths: ['/ext*'] }] }], 'ext'), provider: 'opa' };
+  assert.deepEqual(authorizeCustom([custom], request({}, { path: '/ext/a' }), true), { kind: 'check', policy: 'istio-ext-authz-opa-ns[default]-policy[ext]-rule[0]' });
+  assert.deepEqual(authorizeCustom([custom], request({}, { path: '/other' }), true), { kind: 'none' });
+  const bad = { ...custom, providerError: 'extension provider opa not found' };
+  assert.deepEqual(authorizeCustom([bad], request({}, { path: '/ext/a' }), true), { kind: 'deny', policy: 'istio-ext-authz-opa-ns[default]-policy[ext]-rule[0]-deny-due-to-bad-CUSTOM-action' });
+});
+
+test('dry-run ALLOW and DENY policies decide nothing and report their shadow result', () => {
+  const dryDeny = { ...policy('DENY', [{ to: [{ paths: ['/x'] }] }], 'dry-deny'), dryRun: true };
+  const dryAllow = { ...policy('ALLOW', [{ to: [{ paths: ['/y'] }] }], 'dry-allow'), dryRun: true };
+  assert.deepEqual(authorizeRbac([dryDeny, dryAllow], request({}, { path: '/x' })), {
+    allowed: true,
+    audited: undefined,
+    shadow: [
+      { action: 'deny', result: 'denied', policy: 'ns[default]-policy[dry-deny]-rule[0]' },
+      { action: 'allow', result: 'denied', policy: '' },
+    ],
+  });
+  assert.deepEqual(authorizeRbac([dryDeny, dryAllow], request({}, { path: '/y' })).shadow, [
+    { action: 'deny', result: 'allowed', policy: '' },
+    { action: 'allow', result: 'allowed', policy: 'ns[default]-policy[dry-allow]-rule[0]' },
+  ]);
+  // A dry-run ALLOW is not an ALLOW policy: the enforced ones alone decide whether default-deny applies.
+  assert.equal(authorize([dryAllow], request({}, { path: '/z' })).allowed, true);
+  // An enforced DENY still denies; the ALLOW filter (and its shadow) is never reached.
+  const decision = authorizeRbac([dryDeny, dryAllow, policy('DENY', [{}], 'deny-all')], request({}, { path: '/x' }));
+  assert.equal(decision.allowed, false);
+  assert.deepEqual(decision.shadow?.map((r) => r.action), ['deny']);
 });
 
 test('AUDIT never changes the decision', () => {

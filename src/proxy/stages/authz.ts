@@ -3,11 +3,15 @@
  * §9): a pure function from the chain's policies and what is known about one request (or one TCP
  * connection) to a decision. Istio's order:
  *
- *   1. CUSTOM: Weft has no ext_authz providers, so, as Istio does for a provider it cannot find,
- *      a CUSTOM policy denies what its rules match;
+ *   1. CUSTOM: a matching rule sends the request to the chain's ext_authz provider (the check
+ *      itself is the authz step's); with no usable provider, as Istio does for a bad CUSTOM
+ *      action, the policy denies what its rules match;
  *   2. DENY: any matching rule denies;
  *   3. ALLOW: when any ALLOW policy applies, a request must match one of their rules;
  *   4. AUDIT: never changes the decision, only names the policy for the log.
+ *
+ * Dry-run ALLOW and DENY policies (`istio.io/dry-run`) are Envoy's shadow rules: evaluated on
+ * their own next to the enforced ones, reported in `shadow`, never deciding anything.
  *
  * Within a rule `from`, `to` and `when` are ANDed; the entries of `from` (and of `to`) ORed; the
  * fields of one entry ANDed; the values of one field ORed; `notX` holds when none match.
@@ -43,38 +47,78 @@ export interface AuthzHttpInput {
   claims: Record<string, unknown> | undefined;
 }
 
+/** One shadow engine's verdict: Envoy's `istio_dry_run_<action>_shadow_<result>`. */
+export interface ShadowResult {
+  action: 'allow' | 'deny';
+  result: 'allowed' | 'denied';
+  /** The rule that decided (`ns[x]-policy[y]-rule[0]`); '' when none matched. */
+  policy: string;
+}
+
 export type AuthzDecision =
-  | { allowed: true; audited: string | undefined }
+  | { allowed: true; audited: string | undefined; shadow?: ShadowResult[] }
   /** `policy`: what Envoy's code details name (`ns[x]-policy[y]-rule[0]`, or `none` when no ALLOW matched). */
-  | { allowed: false; policy: string };
+  | { allowed: false; policy: string; shadow?: ShadowResult[] };
+
+/** What the CUSTOM policies say: nothing matched, deny (bad provider), or ask the provider. */
+export type CustomVerdict = { kind: 'none' } | { kind: 'deny'; policy: string } | { kind: 'check'; policy: string };
 
 const BAD_CUSTOM_SUFFIX = '-deny-due-to-bad-CUSTOM-action';
 const AUD = ['aud'];
 const AZP = ['azp'];
+const NO_CUSTOM: CustomVerdict = { kind: 'none' };
 
+/** The whole decision, CUSTOM policies included; for chains with no provider to call (TCP, or none configured). */
 export function authorize(policies: readonly AuthorizationPolicy[], input: AuthzInput): AuthzDecision {
-  const ctx = new Context(input);
+  const custom = authorizeCustom(policies, input, false);
+  if (custom.kind !== 'none') return { allowed: false, policy: custom.policy };
+  return authorizeRbac(policies, input);
+}
+
+/**
+ * The CUSTOM step: the first CUSTOM policy with a matching rule decides. `canCall`: the chain has
+ * a provider to ask; a policy whose provider could not be resolved denies regardless.
+ */
+export function authorizeCustom(policies: readonly AuthorizationPolicy[], input: AuthzInput, canCall: boolean): CustomVerdict {
+  let ctx: Context | undefined;
   for (const p of policies) {
     if (p.action !== 'CUSTOM') continue;
+    ctx ??= new Context(input);
     const rule = matchingRule(p, ctx);
-    if (rule) return { allowed: false, policy: `istio-ext-authz-${p.provider ? `${p.provider}-` : ''}${p.name}-rule[${rule.index}]${BAD_CUSTOM_SUFFIX}` };
+    if (!rule) continue;
+    const name = `istio-ext-authz-${p.provider ? `${p.provider}-` : ''}${p.name}-rule[${rule.index}]`;
+    if (canCall && p.providerError === undefined) return { kind: 'check', policy: name };
+    return { kind: 'deny', policy: `${name}${BAD_CUSTOM_SUFFIX}` };
   }
+  return NO_CUSTOM;
+}
+
+/** DENY, ALLOW and AUDIT (Envoy's two RBAC filters and the audit one), with their shadow rules. */
+export function authorizeRbac(policies: readonly AuthorizationPolicy[], input: AuthzInput): AuthzDecision {
+  const ctx = new Context(input);
+  let shadow: ShadowResult[] | undefined;
+  // The DENY filter: its shadow engine runs first, then the enforced rules.
+  const shadowDeny = shadowResult(policies, 'DENY', ctx);
+  if (shadowDeny) shadow = [shadowDeny];
   for (const p of policies) {
-    if (p.action !== 'DENY') continue;
+    if (p.action !== 'DENY' || p.dryRun) continue;
     const rule = matchingRule(p, ctx);
-    if (rule) return { allowed: false, policy: `${p.name}-rule[${rule.index}]` };
+    if (rule) return { allowed: false, policy: `${p.name}-rule[${rule.index}]`, ...(shadow ? { shadow } : {}) };
   }
+  // The ALLOW filter, reached only when nothing was denied.
+  const shadowAllow = shadowResult(policies, 'ALLOW', ctx);
+  if (shadowAllow) (shadow ??= []).push(shadowAllow);
   let allowPolicies = false;
   let allowed = false;
   for (const p of policies) {
-    if (p.action !== 'ALLOW') continue;
+    if (p.action !== 'ALLOW' || p.dryRun) continue;
     allowPolicies = true;
     if (matchingRule(p, ctx)) {
       allowed = true;
       break;
     }
   }
-  if (allowPolicies && !allowed) return { allowed: false, policy: 'none' };
+  if (allowPolicies && !allowed) return { allowed: false, policy: 'none', ...(shadow ? { shadow } : {}) };
   let audited: string | undefined;
   for (const p of policies) {
     if (p.action !== 'AUDIT') continue;
@@ -84,7 +128,20 @@ export function authorize(policies: readonly AuthorizationPolicy[], input: Authz
       break;
     }
   }
-  return { allowed: true, audited };
+  return { allowed: true, audited, ...(shadow ? { shadow } : {}) };
+}
+
+/** The shadow engine of one action over its dry-run policies; undefined when it has none. */
+function shadowResult(policies: readonly AuthorizationPolicy[], action: 'ALLOW' | 'DENY', ctx: Context): ShadowResult | undefined {
+  let any = false;
+  for (const p of policies) {
+    if (p.action !== action || !p.dryRun) continue;
+    any = true;
+    const rule = matchingRule(p, ctx);
+    if (rule) return { action: action === 'ALLOW' ? 'allow' : 'deny', result: action === 'ALLOW' ? 'allowed' : 'denied', policy: `${p.name}-rule[${rule.index}]` };
+  }
+  if (!any) return undefined;
+  return { action: action === 'ALLOW' ? 'allow' : 'deny', result: action === 'ALLOW' ? 'denied' : 'allowed', policy: '' };
 }
 
 /** The input plus what is derived from it once per evaluation (the peer's identity parts, JWT iss/sub). */

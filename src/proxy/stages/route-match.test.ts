@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import type { Route, RouteMatch, StringMatcher, VirtualHost } from '../../proxy-config/index.js';
 import { claimAt, firstQueryValue, matchRoute, matchString, routeMatches, type RouteRequest } from './route-match.js';
@@ -154,4 +155,26 @@ test('micro-benchmark: matchRoute over a 20-route virtual host', (t) => {
   const nsPerCall = Number(process.hrtime.bigint() - start) / n;
   t.diagnostic(`matchRoute, 20 routes, last one matching (6 RE2 regexes tried): ${nsPerCall.toFixed(0)} ns/call`);
   assert.ok(nsPerCall < 100_000, `${nsPerCall} ns per call`);
+});
+
+test('re2js is loaded only when a config holds a regex: the proxy imports none of it at start (idle memory)', () => {
+  // A fresh process: this test file's own process may load re2js through other imports.
+  // Importing re2js (what a static import does) fails in the child; the lazy require() is not hooked.
+  const hook = `export async function resolve(specifier, context, next) {
+    if (specifier === 're2js' || specifier.includes('/re2js/')) throw new Error('re2js imported by ' + context.parentURL);
+    return next(specifier, context);
+  }`;
+  const script = `
+    import { createRequire, register } from 'node:module';
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+    const require = createRequire(${JSON.stringify(import.meta.url)});
+    const loaded = () => Object.keys(require.cache).some((f) => f.includes('/re2js/'));
+    await import(${JSON.stringify(new URL('../index.js', import.meta.url).href)});
+    const atStart = loaded();
+    const { matchString } = await import(${JSON.stringify(new URL('./route-match.js', import.meta.url).href)});
+    const matched = matchString({ regex: 'v[0-9]+' }, 'v12');
+    console.log(JSON.stringify({ atStart, matched, afterRegex: loaded() }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim()), { atStart: false, matched: true, afterRegex: true });
 });

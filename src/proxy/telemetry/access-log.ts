@@ -8,8 +8,16 @@
  * What the events do not carry prints as unset: request headers other than the ones Istio's
  * format names, UPSTREAM_LOCAL_ADDRESS, CONNECTION_TERMINATION_DETAILS and
  * UPSTREAM_TRANSPORT_FAILURE_REASON.
+ *
+ * The peer's workload, which the metadata exchange gives a request or an mTLS TCP connection, is
+ * the filter state Istio's proxy keeps under `downstream_peer` (server side: the client) and
+ * `upstream_peer` (client side: the server), read as Istio documents it:
+ * `%FILTER_STATE(upstream_peer:FIELD:workload)%`, `:PLAIN` (istio/proxy's `type=..,workload=..`
+ * string) or `:TYPED` (the default: an object in JSON, its JSON text in TEXT). Istio's default
+ * formats print neither, so they do not here either.
  */
 import type { ConnectionEvent, RequestEvent } from '../events.js';
+import type { PeerMetadata } from '../http/peer-metadata.js';
 
 /** Istio's default TEXT format (pilot/pkg/model/telemetry_logging.go, Istio 1.9+). */
 export const ISTIO_TEXT_FORMAT =
@@ -50,8 +58,11 @@ export const ISTIO_JSON_FORMAT: Readonly<Record<string, string>> = {
 /** A request or a TCP connection, as the access log sees it. */
 export type LogEntry = { kind: 'http'; event: RequestEvent } | { kind: 'tcp'; event: ConnectionEvent };
 
+/** A typed filter-state value: an object in JSON, its JSON text in TEXT. */
+type Typed = Readonly<Record<string, string>>;
+
 /** undefined: unset (`-` in TEXT, null in JSON). */
-type Getter = (e: LogEntry) => string | number | undefined;
+type Getter = (e: LogEntry) => string | number | Typed | undefined;
 
 const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
 
@@ -69,6 +80,37 @@ function requestHeader(name: string): Getter {
     }
   };
   return (e) => (e.kind === 'http' ? nonEmpty(pick(e.event)) : undefined);
+}
+
+/**
+ * istio/proxy's WorkloadMetadataObject fields, in its serializeAsPairs order: `name` is the pod,
+ * `service` and `revision` the canonical service and revision. The workload type (from OWNER)
+ * is not part of Weft's exchange, so `type` is never set, as Istio leaves it for an unknown owner.
+ */
+const PEER_FIELDS: readonly (readonly [string, keyof PeerMetadata])[] = [
+  ['workload', 'workload'], ['name', 'name'], ['cluster', 'cluster'], ['namespace', 'namespace'],
+  ['service', 'canonicalService'], ['revision', 'canonicalRevision'], ['app', 'app'], ['version', 'version'],
+];
+
+function peerPairs(peer: PeerMetadata): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [key, field] of PEER_FIELDS) if (peer[field]) out.push([key, peer[field]]);
+  return out;
+}
+
+/** `%FILTER_STATE(KEY:F:FIELD)%` for the two peer keys; other keys print as unset (Envoy: nothing stored). */
+function filterState(arg: string): Getter {
+  const [key = '', format = 'TYPED', field] = arg.split(':');
+  const peerOf = key === 'upstream_peer' ? (e: LogEntry) => e.event.upstreamPeer : key === 'downstream_peer' ? (e: LogEntry) => e.event.downstreamPeer : undefined;
+  if (!peerOf) return () => undefined;
+  switch (format.toUpperCase()) {
+    case 'PLAIN': return (e) => { const p = peerOf(e); return p && peerPairs(p).map(([k, v]) => `${k}=${v}`).join(','); };
+    case 'FIELD': {
+      const name = PEER_FIELDS.find(([k]) => k === field)?.[1];
+      return (e) => (name ? nonEmpty(peerOf(e)?.[name] ?? '') : undefined);
+    }
+    default: return (e) => { const p = peerOf(e); return p && Object.fromEntries(peerPairs(p).sort(([a], [b]) => (a < b ? -1 : 1))); };
+  }
 }
 
 function operator(command: string, arg: string | undefined): Getter | undefined {
@@ -105,6 +147,7 @@ function operator(command: string, arg: string | undefined): Getter | undefined 
       return (e) => nonEmpty(e.event.downstreamRemoteAddress);
     case 'DOWNSTREAM_PEER_URI_SAN': return (e) => (e.event.peerPrincipal ? `spiffe://${e.event.peerPrincipal}` : undefined);
     case 'REQUESTED_SERVER_NAME': return (e) => nonEmpty(e.event.requestedServerName);
+    case 'FILTER_STATE': return filterState(arg ?? '');
     case 'ROUTE_NAME': return (e) => (e.kind === 'http' ? nonEmpty(e.event.route) : undefined);
     case 'UPSTREAM_LOCAL_ADDRESS': case 'CONNECTION_TERMINATION_DETAILS': case 'UPSTREAM_TRANSPORT_FAILURE_REASON':
       return () => undefined;
@@ -133,7 +176,7 @@ export function compileFormat(format: string, unknown: (op: string) => void = ()
     if (max !== undefined) {
       const n = Number(max);
       const inner = get;
-      get = (e) => { const v = inner(e); return typeof v === 'string' ? v.slice(0, n) : v; };
+      get = (e) => { const v = inner(e); return typeof v === 'string' ? v.slice(0, n) : typeof v === 'object' ? JSON.stringify(v).slice(0, n) : v; };
     }
     parts.push(get);
     last = at + whole.length;
@@ -148,7 +191,7 @@ export function formatText(parts: readonly Part[], entry: LogEntry): string {
     if (typeof p === 'string') out += p;
     else {
       const v = p(entry);
-      out += v === undefined ? '-' : String(v);
+      out += v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
     }
   }
   return out;
@@ -159,7 +202,7 @@ export function compileJson(format: Readonly<Record<string, string>>, unknown?: 
   const keys = Object.keys(format).sort();
   const compiled = keys.map((k) => [k, compileFormat(format[k] ?? '', unknown)] as const);
   return (entry) => {
-    const obj: Record<string, string | number | null> = {};
+    const obj: Record<string, string | number | Typed | null> = {};
     for (const [k, parts] of compiled) {
       const only = parts.length === 1 ? parts[0] : undefined;
       if (typeof only === 'function') obj[k] = only(entry) ?? null;

@@ -5,8 +5,12 @@
  * request already holds (its config and cluster, route and Host, the peer, the code, the flags),
  * and the Istio label set behind a path is computed once, when it is first seen. Paths that
  * lead to the same labels (another Host for a service's cluster) share one series.
+ *
+ * Telemetry metrics overrides (config.mesh.metrics, per side) are applied off that path: a disabled
+ * metric is not recorded, one with tag overrides goes to a series of its own whose labels are the
+ * standard ones with tags removed, replaced or added (values from CEL expressions, `tagValue`).
  */
-import type { ProxyConfig, ListenerDirection } from '../../proxy-config/index.js';
+import type { IstioMetricName, MetricOverride, ProxyConfig, ListenerDirection } from '../../proxy-config/index.js';
 import type { PeerMetadata } from '../http/peer-metadata.js';
 import { HTTP_LABELS, TCP_LABELS, istioLabelValues, type LabelInput } from './labels.js';
 import { DEFAULT_BUCKETS, HistogramValues, bucketSuffixes, familyHeader, labelText } from './prometheus.js';
@@ -28,6 +32,35 @@ export interface HttpSample {
   durationMs: number;
   requestBytes: number;
   responseBytes: number;
+  /** Evaluates a tag override's CEL expression for this request (present when the config has overrides). */
+  tagValue?: ((expression: string) => string) | undefined;
+}
+
+type SideOverrides = Partial<Record<IstioMetricName, MetricOverride>>;
+
+/** A series of one metric whose labels a tag override changed. */
+interface OverriddenSeries {
+  labels: string;
+  count: number;
+  histogram: HistogramValues | undefined;
+}
+
+/** Past this many label sets per overridden metric, new ones are not recorded (tag values come from requests). */
+const MAX_OVERRIDDEN_SERIES = 10_000;
+
+const HTTP_METRICS = ['REQUEST_COUNT', 'REQUEST_DURATION', 'REQUEST_SIZE', 'RESPONSE_SIZE'] as const;
+
+/** The exposition names of the TCP metrics a Telemetry override can disable. */
+const TCP_METRIC_NAMES: Record<string, IstioMetricName> = {
+  istio_tcp_connections_opened_total: 'TCP_OPENED_CONNECTIONS',
+  istio_tcp_connections_closed_total: 'TCP_CLOSED_CONNECTIONS',
+  istio_tcp_sent_bytes_total: 'TCP_SENT_BYTES',
+  istio_tcp_received_bytes_total: 'TCP_RECEIVED_BYTES',
+};
+
+function sideOverrides(config: ProxyConfig, direction: ListenerDirection): SideOverrides | undefined {
+  const m = config.mesh.metrics;
+  return m === undefined ? undefined : direction === 'inbound' ? m.server : m.client;
 }
 
 /** What decides a TCP connection's labels. */
@@ -66,7 +99,7 @@ class HttpSeries {
   readonly duration: HistogramValues;
   readonly requestBytes: HistogramValues;
   readonly responseBytes: HistogramValues;
-  constructor(readonly labels: string, buckets: readonly number[]) {
+  constructor(readonly labels: string, readonly values: readonly string[], buckets: readonly number[]) {
     this.duration = new HistogramValues(buckets);
     this.requestBytes = new HistogramValues(buckets);
     this.responseBytes = new HistogramValues(buckets);
@@ -78,6 +111,8 @@ class TcpSeries {
   closed = 0;
   sent = 0;
   received = 0;
+  /** Metrics a Telemetry override disabled for this series' side. */
+  disabled: ReadonlySet<IstioMetricName> | undefined;
   constructor(readonly labels: string) {}
 }
 
@@ -96,6 +131,7 @@ export class IstioMetrics {
   readonly #ids = new WeakMap<object, number>();
   #nextId = 1;
   readonly #version: string;
+  readonly #overridden = new Map<IstioMetricName, Map<string, OverriddenSeries>>();
 
   constructor(opts: { buckets?: readonly number[]; version?: string } = {}) {
     this.#buckets = opts.buckets ?? DEFAULT_BUCKETS;
@@ -114,6 +150,17 @@ export class IstioMetrics {
   }
 
   recordRequest(s: HttpSample): void {
+    const series = this.#httpSeries(s);
+    const overrides = s.config.mesh.metrics === undefined ? undefined : sideOverrides(s.config, s.direction);
+    if (overrides !== undefined) return this.#recordOverridden(s, series, overrides);
+    series.requests++;
+    // Envoy records whole milliseconds (the duration divided down, not rounded).
+    series.duration.observe(Math.floor(s.durationMs));
+    series.requestBytes.observe(s.requestBytes);
+    series.responseBytes.observe(s.responseBytes);
+  }
+
+  #httpSeries(s: HttpSample): HttpSeries {
     // Walk the key tree with the request's own values: no string is built per request.
     const inbound = s.direction === 'inbound';
     const peer = inbound ? s.downstreamPeer : s.upstreamPeer;
@@ -125,10 +172,11 @@ export class IstioMetrics {
     let series = level?.get(rest) as HttpSeries | undefined;
     if (series === undefined) {
       const input: LabelInput = { ...s, protocol: s.grpc ? 'grpc' : 'http' };
-      const labels = labelText(HTTP_LABELS, istioLabelValues(input));
+      const values = istioLabelValues(input);
+      const labels = labelText(HTTP_LABELS, values);
       series = this.#httpByLabels.get(labels);
       if (series === undefined) {
-        series = new HttpSeries(labels, this.#buckets);
+        series = new HttpSeries(labels, values, this.#buckets);
         this.#httpByLabels.set(labels, series);
       }
       if (++this.#httpKeys > MAX_KEYS) {
@@ -144,11 +192,33 @@ export class IstioMetrics {
       }
       node.set(rest, series);
     }
-    series.requests++;
-    // Envoy records whole milliseconds (the duration divided down, not rounded).
-    series.duration.observe(Math.floor(s.durationMs));
-    series.requestBytes.observe(s.requestBytes);
-    series.responseBytes.observe(s.responseBytes);
+    return series;
+  }
+
+  /** A request on a side with Telemetry overrides: each metric as its override says. */
+  #recordOverridden(s: HttpSample, base: HttpSeries, overrides: SideOverrides): void {
+    const values = [1, Math.floor(s.durationMs), s.requestBytes, s.responseBytes];
+    HTTP_METRICS.forEach((metric, i) => {
+      const value = values[i] ?? 0;
+      const o = overrides[metric];
+      if (o?.disabled === true) return;
+      if (o?.tags === undefined || o.tags.length === 0) {
+        if (metric === 'REQUEST_COUNT') base.requests++;
+        else (metric === 'REQUEST_DURATION' ? base.duration : metric === 'REQUEST_SIZE' ? base.requestBytes : base.responseBytes).observe(value);
+        return;
+      }
+      const labels = overriddenLabels(base.values, o.tags, s.tagValue);
+      let byLabels = this.#overridden.get(metric);
+      if (!byLabels) this.#overridden.set(metric, (byLabels = new Map()));
+      let series = byLabels.get(labels);
+      if (series === undefined) {
+        if (byLabels.size >= MAX_OVERRIDDEN_SERIES) return;
+        series = { labels, count: 0, histogram: metric === 'REQUEST_COUNT' ? undefined : new HistogramValues(this.#buckets) };
+        byLabels.set(labels, series);
+      }
+      series.count++;
+      series.histogram?.observe(value);
+    });
   }
 
   #tcpSeries(s: TcpIdentity, flags: string): TcpSeries {
@@ -161,6 +231,11 @@ export class IstioMetrics {
       if (series === undefined) {
         series = new TcpSeries(labels);
         this.#tcpByLabels.set(labels, series);
+      }
+      const overrides = sideOverrides(s.config, s.direction);
+      if (overrides !== undefined) {
+        const off = Object.values(TCP_METRIC_NAMES).filter((m) => overrides[m]?.disabled === true);
+        series.disabled = off.length > 0 ? new Set(off) : undefined;
       }
       if (this.#tcpByKey.size >= MAX_KEYS) this.#tcpByKey.clear();
       this.#tcpByKey.set(key, series);
@@ -211,15 +286,17 @@ export class IstioMetrics {
     let out = familyHeader('istio_build', 'gauge', 'Istio component build info');
     out += `istio_build{component="proxy",tag="${this.#version}"} 1\n`;
     out += familyHeader('istio_requests_total', 'counter', 'Total number of requests');
-    for (const s of http) out += `istio_requests_total{${s.labels}} ${s.requests}\n`;
+    for (const s of http) if (s.requests > 0) out += `istio_requests_total{${s.labels}} ${s.requests}\n`;
+    for (const s of this.#overridden.get('REQUEST_COUNT')?.values() ?? []) out += `istio_requests_total{${s.labels}} ${s.count}\n`;
     const histograms = [
-      ['istio_request_duration_milliseconds', 'Request duration in milliseconds', (s: HttpSeries) => s.duration],
-      ['istio_request_bytes', 'Request size in bytes', (s: HttpSeries) => s.requestBytes],
-      ['istio_response_bytes', 'Response size in bytes', (s: HttpSeries) => s.responseBytes],
+      ['istio_request_duration_milliseconds', 'Request duration in milliseconds', (s: HttpSeries) => s.duration, 'REQUEST_DURATION'],
+      ['istio_request_bytes', 'Request size in bytes', (s: HttpSeries) => s.requestBytes, 'REQUEST_SIZE'],
+      ['istio_response_bytes', 'Response size in bytes', (s: HttpSeries) => s.responseBytes, 'RESPONSE_SIZE'],
     ] as const;
-    for (const [name, help, pick] of histograms) {
+    for (const [name, help, pick, metric] of histograms) {
       out += familyHeader(name, 'histogram', help);
-      for (const s of http) out += pick(s).write(name, s.labels, this.#suffixes);
+      for (const s of http) if (pick(s).count > 0) out += pick(s).write(name, s.labels, this.#suffixes);
+      for (const s of this.#overridden.get(metric)?.values() ?? []) out += s.histogram?.write(name, s.labels, this.#suffixes) ?? '';
     }
     const counters = [
       ['istio_tcp_connections_opened_total', 'Total TCP connections opened', (s: TcpSeries) => s.opened],
@@ -229,8 +306,32 @@ export class IstioMetrics {
     ] as const;
     for (const [name, help, pick] of counters) {
       out += familyHeader(name, 'counter', help);
-      for (const s of tcp) out += `${name}{${s.labels}} ${pick(s)}\n`;
+      const metric = TCP_METRIC_NAMES[name];
+      for (const s of tcp) if (metric === undefined || !s.disabled?.has(metric)) out += `${name}{${s.labels}} ${pick(s)}\n`;
     }
     return out;
   }
+}
+
+/** The standard labels with a side's tag overrides applied: removed, replaced in place, or added at the end. */
+function overriddenLabels(values: readonly string[], tags: NonNullable<MetricOverride['tags']>, tagValue: HttpSample['tagValue']): string {
+  const names: string[] = [...HTTP_LABELS];
+  const vals = [...values];
+  for (const tag of tags) {
+    const i = names.indexOf(tag.name);
+    if (tag.remove === true) {
+      if (i >= 0) {
+        names.splice(i, 1);
+        vals.splice(i, 1);
+      }
+      continue;
+    }
+    const v = tagValue ? tagValue(tag.value ?? '') : 'unknown';
+    if (i >= 0) vals[i] = v;
+    else {
+      names.push(tag.name);
+      vals.push(v);
+    }
+  }
+  return labelText(names, vals);
 }

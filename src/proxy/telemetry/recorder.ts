@@ -4,6 +4,10 @@
  * access log lines. The request path never calls it: it only publishes, and an event is only
  * built while someone listens. Several proxies may share a process (tests), so a recorder keeps
  * to the events of its own proxy (`origin`).
+ *
+ * Telemetry's CEL (access-log filters, metric tag values) needs cel.ts, loaded the first time a
+ * config uses an expression; events that arrive while it loads wait for it (milliseconds), so a
+ * proxy without expressions never loads it and pays nothing per request.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { MeshRuntimeConfig } from '../../proxy-config/index.js';
@@ -11,6 +15,15 @@ import { connectionChannel, connectionOpenChannel, requestChannel, type Connecti
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { IstioMetrics } from './metrics.js';
 import { accessLogFormatter, type LogEntry } from './access-log.js';
+
+type Cel = typeof import('./cel.js');
+
+/** Events held while cel.ts loads: past this many, the oldest wait is cut short (they are dropped). */
+const MAX_PENDING = 10_000;
+
+function usesCel(mesh: MeshRuntimeConfig): boolean {
+  return mesh.metrics !== undefined || (mesh.accessLogs !== undefined && mesh.accessLogs.some((l) => l.filter !== undefined));
+}
 
 export interface TelemetryOptions {
   /** The proxy whose events to record (its services object, as events carry it). */
@@ -33,6 +46,11 @@ export class Telemetry {
   readonly #sink: ((line: string) => void) | undefined;
   readonly #formatters = new WeakMap<AccessLogSettings, (entry: LogEntry) => string>();
   readonly #files = new Map<string, WriteStream>();
+  #cel: Cel | undefined;
+  #celState: 'idle' | 'loading' | 'failed' = 'idle';
+  #pending: (() => void)[] = [];
+  /** Expressions that do not parse: said once each. */
+  readonly #badExpressions = new Set<string>();
   readonly #onRequest = (message: unknown): void => this.#request(message as RequestEvent);
   readonly #onConnection = (message: unknown): void => this.#connection(message as ConnectionEvent);
   readonly #onOpen = (message: unknown): void => {
@@ -56,10 +74,57 @@ export class Telemetry {
     connectionOpenChannel.unsubscribe(this.#onOpen);
     for (const f of this.#files.values()) f.end();
     this.#files.clear();
+    this.#pending = [];
+  }
+
+  /** Runs `fn` once cel.ts is loaded (or failed to load). */
+  #afterCel(fn: () => void): void {
+    if (this.#pending.length >= MAX_PENDING) this.#pending.shift();
+    this.#pending.push(fn);
+    if (this.#celState === 'loading') return;
+    this.#celState = 'loading';
+    import('./cel.js').then(
+      (cel) => {
+        this.#cel = cel;
+        this.#celState = 'idle';
+      },
+      (err: Error) => {
+        this.#celState = 'failed';
+        this.#log.error('CEL could not be loaded: access-log filters match nothing, tag overrides print "unknown"', { error: err.message });
+      },
+    ).finally(() => {
+      const pending = this.#pending;
+      this.#pending = [];
+      for (const f of pending) f();
+    });
+  }
+
+  /** A compiled expression, or undefined (reported once) when it cannot be evaluated. */
+  #expression(text: string): import('./cel.js').Expression | undefined {
+    const e = this.#cel?.compile(text);
+    if (e === undefined || e instanceof Error) {
+      if (!this.#badExpressions.has(text)) {
+        this.#badExpressions.add(text);
+        this.#log.error('Telemetry expression not usable', { expression: text, error: e?.message ?? 'CEL not loaded' });
+      }
+      return undefined;
+    }
+    return e;
+  }
+
+  /** The tag-value evaluator for one event (attributes built at most once, on first use). */
+  #tagValues(attributes: () => Record<string, unknown>): (expression: string) => string {
+    let attrs: Record<string, unknown> | undefined;
+    return (text) => {
+      const e = this.#expression(text);
+      if (!e || !this.#cel) return 'unknown';
+      return this.#cel.tagValue(e, (attrs ??= attributes()));
+    };
   }
 
   #request(ev: RequestEvent): void {
     if (ev.origin !== this.#origin) return;
+    if (this.#cel === undefined && this.#celState !== 'failed' && usesCel(ev.config.mesh)) return this.#afterCel(() => this.#request(ev));
     try {
       this.metrics.recordRequest({
         config: ev.config,
@@ -78,6 +143,8 @@ export class Telemetry {
         durationMs: ev.durationMs,
         requestBytes: ev.bytesReceived,
         responseBytes: ev.bytesSent,
+        // A plain property, not a spread: the sample stays a fast object literal on the hot path.
+        tagValue: ev.config.mesh.metrics !== undefined ? this.#tagValues(() => this.#cel?.requestAttributes(ev) ?? {}) : undefined,
       });
       this.#accessLog(ev.config.mesh, ev.direction, { kind: 'http', event: ev });
     } catch (err) {
@@ -88,6 +155,7 @@ export class Telemetry {
 
   #connection(ev: ConnectionEvent): void {
     if (ev.origin !== this.#origin) return;
+    if (this.#cel === undefined && this.#celState !== 'failed' && usesCel(ev.config.mesh)) return this.#afterCel(() => this.#connection(ev));
     try {
       this.metrics.recordConnection({
         config: ev.config,
@@ -119,7 +187,17 @@ export class Telemetry {
       return;
     }
     const side = direction === 'inbound' ? 'SERVER' : 'CLIENT';
-    for (const settings of logs) if (settings.mode === undefined || settings.mode === side) this.#write(settings, entry);
+    let attributes: Record<string, unknown> | undefined;
+    for (const settings of logs) {
+      if (settings.mode !== undefined && settings.mode !== side) continue;
+      if (settings.filter !== undefined) {
+        const e = this.#expression(settings.filter);
+        if (!e || !this.#cel) continue;
+        attributes ??= entry.kind === 'http' ? this.#cel.requestAttributes(entry.event) : this.#cel.connectionAttributes(entry.event);
+        if (!this.#cel.matches(e, attributes)) continue;
+      }
+      this.#write(settings, entry);
+    }
   }
 
   #write(settings: AccessLogSettings, entry: LogEntry): void {

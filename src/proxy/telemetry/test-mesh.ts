@@ -6,7 +6,7 @@
  * request and connection into arrays.
  */
 import net from 'node:net';
-import type { Cluster, Listener, ProxyConfig, Secret } from '../../proxy-config/index.js';
+import type { Cluster, Listener, MeshRuntimeConfig, ProxyConfig, Secret } from '../../proxy-config/index.js';
 import { startProxy, startUpstream, type TestProxy, type TestUpstream } from '../test-kit.js';
 import { cluster, endpoints, forward, httpListener, proxyConfig, route, vhost } from '../test-config.js';
 
@@ -52,7 +52,8 @@ function secrets(ca: string, own: { cert: string; key: string }): Secret[] {
   return [{ name: 'default', certificateChain: own.cert, privateKey: own.key }, { name: 'ROOTCA', trustedCa: ca }];
 }
 
-export async function startTestMesh(opts: { encoding?: 'TEXT' | 'JSON'; pki?: MeshPki } = {}): Promise<TestMesh> {
+/** `clientMesh` / `serverMesh`: mesh settings (Telemetry's tracing, metrics, access logs) laid over each proxy's. */
+export async function startTestMesh(opts: { encoding?: 'TEXT' | 'JSON'; pki?: MeshPki; clientMesh?: Partial<MeshRuntimeConfig>; serverMesh?: Partial<MeshRuntimeConfig> } = {}): Promise<TestMesh> {
   const pki = opts.pki;
   const app = await startUpstream('reviews');
   app.handle((req, res) => {
@@ -82,7 +83,7 @@ export async function startTestMesh(opts: { encoding?: 'TEXT' | 'JSON'; pki?: Me
     endpoints: [endpoints('inbound|9080||', [app.port])],
     ...(pki ? { secrets: secrets(pki.ca, pki.server) } : {}),
   });
-  const serverConfig = node({ ...serverBase, mesh: { ...serverBase.mesh, accessLog } }, 'reviews-v2', { app: 'reviews', version: 'v2' });
+  const serverConfig = node({ ...serverBase, mesh: { ...serverBase.mesh, accessLog, ...opts.serverMesh } }, 'reviews-v2', { app: 'reviews', version: 'v2' });
   const serverLog: string[] = [];
   const server = await startProxy(serverConfig, { bootstrap: { inboundPortMap: new Map([[inboundPort, 9080]]), ports: { outbound: 0, inbound: 0, admin: 0, health: 0, prometheus: 0, status: 0 } }, proxy: { accessLogSink: (l) => serverLog.push(l) } });
 
@@ -110,7 +111,7 @@ export async function startTestMesh(opts: { encoding?: 'TEXT' | 'JSON'; pki?: Me
     ],
     ...(pki ? { secrets: secrets(pki.ca, pki.client) } : {}),
   });
-  const clientConfig = node({ ...clientBase, mesh: { ...clientBase.mesh, accessLog } }, 'productpage-v1', { app: 'productpage', version: 'v1' });
+  const clientConfig = node({ ...clientBase, mesh: { ...clientBase.mesh, accessLog, ...opts.clientMesh } }, 'productpage-v1', { app: 'productpage', version: 'v1' });
   const clientLog: string[] = [];
   const client = await startProxy(clientConfig, { bootstrap: { ports: { outbound: 0, inbound: 0, admin: 0, health: 0, prometheus: 0, status: 0 } }, proxy: { accessLogSink: (l) => clientLog.push(l) } });
 

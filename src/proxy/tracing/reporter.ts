@@ -1,16 +1,22 @@
 /**
- * Sends spans to a Zipkin collector (`POST /api/v2/spans`, JSON) off the request path: spans are
- * queued and sent in batches on a timer or when a batch fills, one POST at a time. The queue is
- * bounded; past it spans are dropped and counted (Envoy's `tracing.zipkin.*` stats), since a slow
- * collector must never cost the traffic memory or latency.
+ * Sends spans to a Zipkin collector (`POST /api/v2/spans`, JSON) or, for an opentelemetry
+ * provider, to an OTLP/HTTP collector (`POST /v1/traces`, OTLP JSON, otlp.ts) off the request
+ * path: spans are queued and sent in batches on a timer or when a batch fills, one POST at a time.
+ * The queue is bounded; past it spans are dropped and counted (Envoy's `tracing.zipkin.*` stats;
+ * `tracing.opentelemetry.*` for OTLP), since a slow collector must never cost the traffic memory
+ * or latency.
  */
 import http from 'node:http';
+import type { OtlpExporter } from '../../proxy-config/index.js';
 import type { Stats } from '../stats.js';
 import type { ZipkinSpan } from './span.js';
+import { otlpTraceRequest } from './otlp.js';
 
 export interface ReporterOptions {
-  /** `host:port` (Istio's tracing.zipkin.address) or an `http://` URL of the collector. */
+  /** `host:port` (Istio's tracing.zipkin.address) or an `http://` URL of the collector; for OTLP, a key naming the exporter. */
   address: string;
+  /** Export as OTLP/HTTP JSON to this exporter instead of Zipkin JSON to `address`. */
+  otlp?: OtlpExporter;
   stats: Stats;
   /** Default 1000 ms. */
   flushIntervalMs?: number;
@@ -29,6 +35,10 @@ export class ZipkinReporter {
   readonly #maxQueued: number;
   readonly #onError: (message: string) => void;
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #otlp: OtlpExporter | undefined;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  readonly #stat: string;
   readonly #timer: NodeJS.Timeout;
   #queue: ZipkinSpan[] = [];
   #sending: Promise<void> | undefined;
@@ -36,14 +46,22 @@ export class ZipkinReporter {
 
   constructor(opts: ReporterOptions) {
     this.address = opts.address;
-    this.#url = collectorUrl(opts.address);
+    this.#otlp = opts.otlp;
+    this.#url = opts.otlp ? new URL(opts.otlp.url) : collectorUrl(opts.address);
+    this.#headers = {};
+    for (const h of opts.otlp?.headers ?? []) {
+      const value = h.value ?? (h.envName !== undefined ? process.env[h.envName] : undefined);
+      if (value !== undefined) this.#headers[h.name.toLowerCase()] = value;
+    }
+    this.#timeoutMs = opts.otlp?.timeoutMs ?? 5000;
+    this.#stat = opts.otlp ? 'tracing.opentelemetry' : 'tracing.zipkin';
     this.#stats = opts.stats;
     this.#batchSize = opts.batchSize ?? 100;
     this.#maxQueued = opts.maxQueued ?? 10_000;
     this.#onError = opts.onError ?? (() => {});
     this.#timer = setInterval(() => {
       if (this.#queue.length > 0) {
-        this.#stats.inc('tracing.zipkin.timer_flushed');
+        this.#stats.inc(`${this.#stat}.timer_flushed`);
         void this.flush();
       }
     }, opts.flushIntervalMs ?? 1000);
@@ -53,7 +71,7 @@ export class ZipkinReporter {
   report(span: ZipkinSpan): void {
     if (this.#closed) return;
     if (this.#queue.length >= this.#maxQueued) {
-      this.#stats.inc('tracing.zipkin.spans_dropped');
+      this.#stats.inc(`${this.#stat}.spans_dropped`);
       return;
     }
     this.#queue.push(span);
@@ -79,24 +97,24 @@ export class ZipkinReporter {
   }
 
   #post(batch: ZipkinSpan[]): Promise<void> {
-    const body = JSON.stringify(batch);
+    const body = JSON.stringify(this.#otlp ? otlpTraceRequest(batch) : batch);
     return new Promise((resolve) => {
       const failed = (message: string): void => {
-        this.#stats.inc('tracing.zipkin.reports_failed');
-        this.#stats.inc('tracing.zipkin.spans_dropped', batch.length);
+        this.#stats.inc(`${this.#stat}.reports_failed`);
+        this.#stats.inc(`${this.#stat}.spans_dropped`, batch.length);
         this.#onError(message);
         resolve();
       };
       const req = http.request(
         this.#url,
-        { method: 'POST', agent: this.#agent, timeout: 5000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { method: 'POST', agent: this.#agent, timeout: this.#timeoutMs, headers: { ...this.#headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
           res.resume();
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) {
-              this.#stats.inc('tracing.zipkin.reports_sent');
-              this.#stats.inc('tracing.zipkin.spans_sent', batch.length);
+              this.#stats.inc(`${this.#stat}.reports_sent`);
+              this.#stats.inc(`${this.#stat}.spans_sent`, batch.length);
               resolve();
             } else failed(`collector ${this.address} answered ${status}`);
           });

@@ -5,7 +5,7 @@
  * ends, the sampled span's context and its operation name go into the request event for the
  * tracer. A mesh without tracing (`enableTracing: false`) touches no header.
  */
-import type { StringMatcher } from '../../proxy-config/index.js';
+import type { ListenerDirection, MeshRuntimeConfig, StringMatcher, TracingSettings } from '../../proxy-config/index.js';
 import type { Exchange } from '../http/exchange.js';
 import { childContext, extractContext, injectContext, type SpanContext } from './context.js';
 
@@ -19,20 +19,26 @@ export interface RequestTrace extends SpanContext {
   startMicros: number;
 }
 
+/** The tracing of one side: Telemetry may give the server side (inbound) its own. */
+export function tracingSettings(mesh: MeshRuntimeConfig, direction: ListenerDirection): TracingSettings | undefined {
+  if (direction === 'inbound' && mesh.inboundTracing !== undefined) return mesh.inboundTracing ?? undefined;
+  return mesh.tracing;
+}
+
 function spanOf(ex: Exchange, samplingPercent: number): SpanContext {
   return (ex.trace ??= childContext(extractContext(ex.req.headers), samplingPercent));
 }
 
 /** In requestHeadersStep: this proxy's span ids go upstream, so the next hop's span is its child. */
 export function traceUpstreamHeaders(ex: Exchange, headers: Record<string, string | string[] | undefined>): void {
-  const tracing = ex.snapshot.config.mesh.tracing;
+  const tracing = tracingSettings(ex.snapshot.config.mesh, ex.listener.direction);
   if (tracing === undefined) return;
   injectContext(headers, spanOf(ex, tracing.samplingPercent));
 }
 
 /** When the request ends (local replies too, as Envoy records them): the span, if sampled. */
 export function requestTrace(ex: Exchange): RequestTrace | undefined {
-  const tracing = ex.snapshot.config.mesh.tracing;
+  const tracing = tracingSettings(ex.snapshot.config.mesh, ex.listener.direction);
   if (tracing === undefined) return undefined;
   const span = spanOf(ex, tracing.samplingPercent);
   if (!span.sampled) return undefined;

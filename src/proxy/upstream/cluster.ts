@@ -10,7 +10,7 @@ import type { Cluster, Endpoint, Secret } from '../../proxy-config/index.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import type { Clock, Timer } from './clock.js';
 import { Host, type HttpProtocol } from './host.js';
-import { createLoadBalancer, isConsistentHash, type LoadBalancer } from './lb/index.js';
+import { createLoadBalancer, createPrioritySet, isConsistentHash, type LoadBalancer, type Placement } from './lb/index.js';
 import { OutlierDetector } from './outlier.js';
 import type { PoolSettings } from './pool.js';
 import { hostKey } from './socket.js';
@@ -22,11 +22,25 @@ const HOST_SELECTION_RETRY_MAX_ATTEMPTS = 5;
 const ORIGINAL_DST_CLEANUP_MS = 5_000;
 
 function validEndpoint(ep: Endpoint | undefined): ep is Endpoint {
-  return !!ep && typeof ep.address === 'string' && ep.address !== '' && Number.isInteger(ep.port) && ep.port > 0 && ep.port < 65536;
+  if (!ep || typeof ep.address !== 'string' || ep.address === '') return false;
+  // A Unix domain socket (a Sidecar ingress defaultEndpoint `unix:///path`) has no port.
+  if (ep.address.startsWith('unix:///')) return true;
+  return Number.isInteger(ep.port) && ep.port > 0 && ep.port < 65536;
 }
 
 function connectionShape(c: Cluster): string {
-  return JSON.stringify([c.protocol, c.connectTimeoutMs, c.idleTimeoutMs, c.tls ?? null]);
+  return JSON.stringify([c.protocol, c.connectTimeoutMs, c.idleTimeoutMs, c.tls ?? null, c.upstreamBindAddress ?? null, c.tcpKeepalive ?? null]);
+}
+
+/** Does the control plane place this endpoint by priority or locality weight? */
+function placed(ep: Endpoint): boolean {
+  return (typeof ep.priority === 'number' && ep.priority > 0) || typeof ep.localityWeight === 'number';
+}
+
+function placement(ep: Endpoint): Placement {
+  const priority = typeof ep.priority === 'number' && Number.isInteger(ep.priority) && ep.priority > 0 ? ep.priority : 0;
+  const weight = ep.localityWeight;
+  return { priority, locality: ep.locality ?? '', ...(typeof weight === 'number' && Number.isFinite(weight) && weight >= 0 ? { localityWeight: weight } : {}) };
 }
 
 function identity(ep: Endpoint): string {
@@ -94,7 +108,7 @@ export class ClusterState {
     this.#tlsShape = tlsShape;
     this.config = config;
     this.breakers.update(config.circuitBreakers);
-    this.#settings = { connectTimeoutMs: config.connectTimeoutMs, idleTimeoutMs: config.idleTimeoutMs ?? 3_600_000, tls };
+    this.#settings = { connectTimeoutMs: config.connectTimeoutMs, idleTimeoutMs: config.idleTimeoutMs ?? 3_600_000, tls, ...(config.upstreamBindAddress ? { localAddress: config.upstreamBindAddress } : {}), ...(config.tcpKeepalive ? { keepalive: config.tcpKeepalive } : {}) };
     const next = new Map<string, Host>();
     for (const ep of endpoints) {
       if (!validEndpoint(ep)) continue;
@@ -208,8 +222,16 @@ export class ClusterState {
 
   #rebuild(): void {
     const all = [...this.#hosts.values()];
-    const healthy = all.filter((h) => h.healthy && !h.outlier.ejected);
     const threshold = this.config.outlierDetection?.minHealthPercent ?? 0;
+    if (all.some((h) => placed(h.endpoint))) {
+      // Locality load balancing: priority levels and locality weights (lb/priority.ts).
+      const set = createPrioritySet(this.config.loadBalancer, all, (h) => h.healthy && !h.outlier.ejected, (h) => placement(h.endpoint), threshold, this.clock.random);
+      this.#lb = set.lb;
+      this.#panic = set.panic;
+      this.#dirty = false;
+      return;
+    }
+    const healthy = all.filter((h) => h.healthy && !h.outlier.ejected);
     this.#panic = all.length > 0 && (100 * healthy.length) / all.length < threshold;
     this.#lb = createLoadBalancer(this.config.loadBalancer, this.#panic ? all : healthy, this.clock.random);
     this.#dirty = false;

@@ -11,6 +11,7 @@
  */
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
+import type { TcpKeepalive } from '../../proxy-config/index.js';
 import type { Cancellation } from './cancel.js';
 import type { CircuitBreakers } from './circuit-breakers.js';
 import { ResetError } from './errors.js';
@@ -46,6 +47,10 @@ export interface PoolSettings {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   tls?: ClusterTls;
+  /** Source address of new connections (the cluster's upstreamBindAddress). */
+  localAddress?: string;
+  /** The cluster's tcpKeepalive. */
+  keepalive?: TcpKeepalive;
 }
 
 export interface PoolConnection {
@@ -213,7 +218,7 @@ export abstract class ConnectionPool<C extends PoolConnection> {
       this.#connecting++;
       const settings = this.settings();
       const origination = originationFor(settings.tls, this.target.tlsMode, this.target.workload);
-      openSocket(this.target, settings.connectTimeoutMs, origination ? { origination, protocol: this.alpnProtocol } : undefined).then(
+      openSocket(this.target, settings.connectTimeoutMs, origination ? { origination, protocol: this.alpnProtocol } : undefined, settings.localAddress, settings.keepalive).then(
         (socket) => this.#connected(socket),
         (err: unknown) => this.#connectFailed(err instanceof ResetError ? err : new ResetError('connection failure', { cause: err })),
       );

@@ -4,10 +4,12 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import type { TcpKeepalive } from '../../proxy-config/index.js';
 import { ResetError } from './errors.js';
 import { tlsConnectOptions, transportFailureReason, type EndpointIdentity, type Origination, type TlsProtocol } from './tls.js';
 
 const noop = (): void => {};
+const UNIX_PREFIX = 'unix://';
 
 export interface ConnectTarget {
   address: string;
@@ -26,16 +28,19 @@ export interface TlsSpec {
 /**
  * With `tls`, the connection counts as open only once the handshake is done (as Envoy raises
  * Connected after it), so the connect timeout covers both and a failed handshake is a
- * connection failure with Envoy's transport failure reason.
+ * connection failure with Envoy's transport failure reason. `localAddress` binds the source
+ * (Envoy's upstream_bind_config). An endpoint address `unix:///path` is a Unix domain socket.
  */
-export function openSocket(target: ConnectTarget, connectTimeoutMs: number, tlsSpec?: TlsSpec): Promise<net.Socket> {
+export function openSocket(target: ConnectTarget, connectTimeoutMs: number, tlsSpec?: TlsSpec, localAddress?: string, keepalive?: TcpKeepalive): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     if (tlsSpec?.origination.missing) {
       reject(new ResetError('connection failure', { cause: new Error(tlsSpec.origination.missing), transportFailure: `TLS_error:|${tlsSpec.origination.missing}:TLS_error_end` }));
       return;
     }
     let socket: net.Socket;
-    const base = { host: target.address, port: target.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 };
+    const unix = target.address.startsWith(UNIX_PREFIX);
+    const where = unix ? { path: target.address.slice(UNIX_PREFIX.length) } : { host: target.address, port: target.port, ...(localAddress ? { localAddress } : {}) };
+    const base = { ...where, noDelay: true };
     try {
       socket = tlsSpec ? tls.connect({ ...base, ...tlsConnectOptions(tlsSpec.origination, target.address, tlsSpec.protocol) }) : net.connect(base);
     } catch (err) {
@@ -44,7 +49,11 @@ export function openSocket(target: ConnectTarget, connectTimeoutMs: number, tlsS
     }
     const event = tlsSpec ? 'secureConnect' : 'connect';
     let tcpUp = false;
-    if (tlsSpec) socket.once('connect', () => (tcpUp = true));
+    // Set on the TCP connection, as tls.connect ignores the keepAlive options net.connect takes.
+    socket.once('connect', () => {
+      tcpUp = true;
+      if (!unix) socket.setKeepAlive(true, keepaliveIdleMs(keepalive));
+    });
     const timeout = Number.isFinite(connectTimeoutMs) && connectTimeoutMs > 0 ? connectTimeoutMs : 10_000;
     const timer = setTimeout(() => fail(new Error(`connect timeout after ${timeout}ms`)), timeout);
     const fail = (err: Error): void => {
@@ -65,6 +74,18 @@ export function openSocket(target: ConnectTarget, connectTimeoutMs: number, tlsS
     socket.once(event, onConnect);
     socket.once('error', fail);
   });
+}
+
+/**
+ * The idle time before keepalive probes. Without a cluster setting: a minute (Weft's own default,
+ * so dead pooled connections are found). With one: its time, or 0, which Node reads as "leave the
+ * OS's value". Node (libuv) can set only this idle time: a cluster's probes and interval are not
+ * applied, the OS's (or libuv's) count and interval are used instead.
+ */
+export function keepaliveIdleMs(keepalive: TcpKeepalive | undefined): number {
+  if (!keepalive) return 60_000;
+  const time = keepalive.timeMs;
+  return typeof time === 'number' && Number.isFinite(time) && time >= 1000 ? time : 0;
 }
 
 /** Envoy's host address string: `ip:port`, with IPv6 addresses in brackets. */

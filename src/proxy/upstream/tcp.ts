@@ -30,7 +30,7 @@ export async function connectTcp(cluster: ClusterState, opts: ConnectOptions): P
   let socket: net.Socket;
   try {
     const origination = cluster.tlsFor(host.endpoint.tlsMode, host.endpoint.workload);
-    socket = await openSocket(host.endpoint, cluster.config.connectTimeoutMs, origination ? { origination, protocol: 'tcp' } : undefined);
+    socket = await openSocket(host.endpoint, cluster.config.connectTimeoutMs, origination ? { origination, protocol: 'tcp' } : undefined, cluster.config.upstreamBindAddress, cluster.config.tcpKeepalive);
   } catch (err) {
     cluster.breakers.release('connections');
     cluster.counters.connectFailures++;

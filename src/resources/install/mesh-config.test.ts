@@ -67,6 +67,10 @@ test('retry, TLS and provider checks from ValidateMeshConfig', () => {
     '10 Warning spec.meshConfig.extensionProviders[1].name: extension provider name "a" is also used by extensionProviders[0]',
     '11 Warning spec.meshConfig.defaultProviders.accessLogging[1]: defaultProviders.accessLogging names "b", which is not an extension provider',
   ]);
+  // Weft has no gRPC ext_authz client: said when the config loads, not found out per request.
+  assert.deepEqual(problems(load('    extensionProviders:\n      - {name: opa, envoyExtAuthzGrpc: {service: opa.authz.svc.cluster.local, port: 9191}}\n')), [
+    '9 Warning spec.meshConfig.extensionProviders[0].envoyExtAuthzGrpc: extension provider "opa": envoyExtAuthzGrpc is not supported by Weft; CUSTOM policies naming it deny the requests their rules match (use envoyExtAuthzHttp)',
+  ]);
 });
 
 test('proxyAddressProblem accepts host:port with a DNS name or an IP', () => {

@@ -278,6 +278,7 @@ function checkProviders(mc: MeshConfig, at: Path, ctx: ValidationContext): void 
     else names.set(p.name, i);
     const kind = providerKind(p);
     if (!kind) ctx.warning([...at, 'extensionProviders', i], `extension provider "${p.name}" sets no provider (such as \`prometheus: {}\` or \`zipkin: {...}\`); Istio ignores it`);
+    if (kind === 'envoyExtAuthzGrpc') ctx.warning([...at, 'extensionProviders', i, kind], `extension provider "${p.name}": envoyExtAuthzGrpc is not supported by Weft; CUSTOM policies naming it deny the requests their rules match (use envoyExtAuthzHttp)`);
     const service = kind ? (p[kind] as { service?: string } | undefined)?.service : undefined;
     if (kind && kind !== 'prometheus' && kind !== 'envoyFileAccessLog' && kind !== 'stackdriver' && kind !== 'sds' && service === '') {
       ctx.warning([...at, 'extensionProviders', i, kind, 'service'], 'service must not be empty');

@@ -6,6 +6,7 @@
 import { defineKind, type ValidationContext } from '../resource.js';
 import { z, duration, oneOf, workloadSelector } from '../schema.js';
 import { policyTargetRef, policyTargetRefs, checkPolicyScope } from './policy-scope.js';
+import { parse as parseCel } from '@marcbachmann/cel-js';
 
 export const workloadMode = z.enum(['CLIENT_AND_SERVER', 'CLIENT', 'SERVER']);
 export type WorkloadMode = z.output<typeof workloadMode>;
@@ -110,14 +111,27 @@ export function validateTelemetry(spec: TelemetrySpec, ctx: ValidationContext): 
         if (name === '') ctx.warning(at, 'tagOverrides.name may not be empty');
         if ((to.operation ?? 'UPSERT') === 'UPSERT' && !to.value) ctx.error(at, 'tagOverrides.value must be set when operation is UPSERT');
         if (to.operation === 'REMOVE' && to.value !== undefined) ctx.error([...at, 'value'], 'tagOverrides.value may only be set when operation is UPSERT');
+        // The proxy's stats filter evaluates the value as CEL (Envoy NACKs one that does not parse).
+        const problem = (to.operation ?? 'UPSERT') === 'UPSERT' && to.value ? celParseProblem(to.value) : undefined;
+        if (problem) ctx.error([...at, 'value'], `must be a valid CEL expression, ${problem}`);
       }
     });
   });
   spec.accessLogging?.forEach((l, i) => {
     if (l.filter === undefined) return;
-    const problem = celSyntaxProblem(l.filter.expression ?? '');
+    const problem = celSyntaxProblem(l.filter.expression ?? '') ?? celParseProblem(l.filter.expression ?? '');
     if (problem) ctx.error(['accessLogging', i, 'filter', 'expression'], `must be a valid CEL expression, ${problem}`);
   });
+}
+
+/** What a full CEL parse (the one proxies evaluate with) says about an expression the token check let through. */
+function celParseProblem(expression: string): string | undefined {
+  try {
+    parseCel(expression);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.split('\n')[0];
+  }
 }
 
 const CEL_TOKEN = /\s+|[rR]?("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|[bB]("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|0[xX][0-9a-fA-F]+[uU]?|\d+(\.\d+)?([eE][+-]?\d+)?[uU]?|\.\d+|[A-Za-z_][A-Za-z0-9_]*|==|!=|<=|>=|&&|\|\||[-+*/%<>!?:.,()[\]{}]/y;

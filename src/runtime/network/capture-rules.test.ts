@@ -29,6 +29,13 @@ test('default capture: all inbound TCP but the proxy ports to 15006, all outboun
   assert.ok(outbound.indexOf('-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN') < outbound.length - 1);
   assert.ok(outbound.includes('-A ISTIO_OUTPUT -m owner --gid-owner 1337 -j RETURN'));
   assert.ok(outbound.includes('-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN'));
+  // An app calling its own service: the inbound side's connections from 127.0.0.6 pass first; the
+  // proxy's other connections over lo to the pod go back to 15006 (by uid, or by gid as Weft's
+  // sidecar runs) before the app's own lo traffic returns.
+  assert.equal(outbound[0], '-A ISTIO_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN');
+  const toInbound = (owner: string) => outbound.indexOf(`-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --${owner}-owner 1337 -j ISTIO_IN_REDIRECT`);
+  const appLoopback = outbound.indexOf('-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1337 -j RETURN');
+  assert.ok(toInbound('uid') > 0 && toInbound('gid') > 0 && toInbound('uid') < appLoopback && toInbound('gid') < appLoopback);
   assert.equal(r.at(-2), 'COMMIT');
 });
 

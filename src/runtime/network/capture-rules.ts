@@ -2,7 +2,8 @@
  * The iptables rules that make a pod's sidecar transparent, as istio-iptables writes them in a
  * Kubernetes pod (same chain names, same order, so `iptables-save` inside a pod reads like
  * Istio's): outbound TCP -> 15001 except the proxy's own traffic (matched by its uid or gid) and
- * loopback; inbound TCP -> 15006 except the proxy's own ports. Pure: options in, an
+ * loopback, with the proxy's calls to its own pod address sent back to 15006 (an app calling its
+ * own service); inbound TCP -> 15006 except the proxy's own ports. Pure: options in, an
  * `iptables-restore` document out, so the rules are tested without root.
  *
  * Supported pod annotations (Istio's names and meanings):
@@ -26,6 +27,9 @@ export interface CaptureOptions {
   proxyPorts: number[];
   annotations: Readonly<Record<string, string>>;
 }
+
+/** The source address of the sidecar's connections to its own app (Istio's 127.0.0.6): never captured. */
+export const INBOUND_BIND_ADDRESS = '127.0.0.6';
 
 /** Istio's sidecar ports: 15000 admin, 15001/15006 capture, 15020 merged stats, 15021 health, 15090 Prometheus. */
 export const PROXY_PORTS = [15000, 15001, 15006, 15020, 15021, 15090];
@@ -72,12 +76,18 @@ export function captureRules(opts: CaptureOptions): string | undefined {
     }
   }
 
-  // Outbound. Istio also sends the proxy's own calls to its pod IP back through 15006 (so an
-  // app calling its own service gets inbound policy); that needs the proxy to bind 127.0.0.6
-  // for inbound upstreams, which Weft's proxy does not, so those calls go straight to the app.
+  // Outbound, as istio-iptables orders it. The proxy's own connections over lo to the pod's
+  // address (it picked its own pod as a service endpoint: the app called its own service) go back
+  // through 15006, so inbound mTLS and policy apply; the inbound side then reaches the app from
+  // 127.0.0.6 (Istio's InboundPassthroughBindIpv4), which the first rule lets through. The app's
+  // own calls over lo (to its pod IP) go straight to the app, as in Istio. Weft's sidecar is known
+  // by its gid (it keeps uid 0), so the gid's redirect comes before the uid's `! --uid-owner`
+  // return, which would otherwise take it; for a proxy with Istio's uid the order changes nothing.
   rules.push('-A OUTPUT -p tcp -j ISTIO_OUTPUT');
   for (const p of excludeOutPorts) rules.push(`-A ISTIO_OUTPUT -p tcp --dport ${p} -j RETURN`);
-  rules.push('-A ISTIO_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN');
+  rules.push(`-A ISTIO_OUTPUT -s ${INBOUND_BIND_ADDRESS}/32 -o lo -j RETURN`);
+  rules.push(`-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --uid-owner ${opts.proxyUid} -j ISTIO_IN_REDIRECT`);
+  rules.push(`-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --gid-owner ${opts.proxyGid} -j ISTIO_IN_REDIRECT`);
   rules.push(`-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner ${opts.proxyUid} -j RETURN`);
   rules.push(`-A ISTIO_OUTPUT -m owner --uid-owner ${opts.proxyUid} -j RETURN`);
   rules.push(`-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner ${opts.proxyGid} -j RETURN`);

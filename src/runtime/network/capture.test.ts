@@ -4,7 +4,8 @@
  * nothing of the mesh. An unmodified `curl http://reviews:9080/` is captured to the client's
  * sidecar, routed by the original destination (the service VIP) and Host, captured again on the
  * server pod's inbound side and delivered to the app; a TCP service works the same by VIP:port;
- * an address outside the mesh passes through (ALLOW_ANY); 15001 still serves HTTP_PROXY clients.
+ * an address outside the mesh passes through (ALLOW_ANY); 15001 still serves HTTP_PROXY clients;
+ * an app calling its own service passes its own sidecar twice (outbound, then inbound via 127.0.0.6).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +45,12 @@ function endpoints(name: string, address: string, port: number): Record<string, 
 
 function tcpChain(name: string, clusterName: string, match: Record<string, unknown> = {}): Record<string, unknown> {
   return { name, match, protocol: 'tcp', tcp: { clusters: [{ cluster: clusterName, weight: 1 }], statPrefix: clusterName } };
+}
+
+/** Requests each cluster of the pod's sidecar has sent, from its admin port (loopback in the pod). */
+async function clusterRequests(pod: NetnsPod): Promise<Map<string, number>> {
+  const stats = JSON.parse(await runIn(pod, 'curl', ['-sS', '--max-time', '5', 'http://127.0.0.1:15000/clusters'])) as { name: string; endpoints: { requestsTotal: number }[] }[];
+  return new Map(stats.map((c) => [c.name, c.endpoints.reduce((n, e) => n + e.requestsTotal, 0)]));
 }
 
 /** A sidecar's config as the compiler would write it for this little mesh (shape: src/proxy-config/types.ts). */
@@ -116,18 +123,18 @@ test('iptables capture: unmodified clients get the mesh by original destination,
   }
 
   // HTTP by service name: the client's sidecar routed it (its headers), and it came in through the
-  // server's sidecar (the app's peer is its own pod address, where the sidecar connects from).
+  // server's sidecar (the app's peer is 127.0.0.6, where a captured sidecar connects from, as in Istio).
   const viaMesh = JSON.parse(await runIn(client, 'curl', ['-sS', '--max-time', '5', 'http://reviews:9080/hello'])) as Reply;
   assert.match(viaMesh.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
   assert.equal(viaMesh.headers['x-forwarded-proto'], 'http');
   assert.equal(viaMesh.headers.host, 'reviews:9080');
-  assert.equal(viaMesh.remote, server.ip);
+  assert.equal(viaMesh.remote, '127.0.0.6');
   // Same through the fully qualified name, with node's http client.
   const fq = JSON.parse(await runIn(client, ...nodeScript(`require('http').get('http://reviews.default.svc.cluster.local:9080/', (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => console.log(b)); })`))) as Reply;
   assert.ok(fq.headers['x-request-id']);
 
   // TCP by VIP:port (a listener on that exact address), through both sidecars.
-  assert.equal((await runIn(client, ...nodeScript(TCP_CLIENT))).trim(), `${server.ip} ping`);
+  assert.equal((await runIn(client, ...nodeScript(TCP_CLIENT))).trim(), '127.0.0.6 ping');
 
   // An address no listener names: virtualOutbound passes it through to where it was headed.
   const passthrough = JSON.parse(await runIn(client, 'curl', ['-sS', '--max-time', '5', `http://${outside.ip}:8088/`])) as Reply;
@@ -143,6 +150,21 @@ test('iptables capture: unmodified clients get the mesh by original destination,
   // An app using HTTP_PROXY still gets the HTTP proxy on 15001 (not redirected: served as before).
   const proxied = JSON.parse(await runIn(client, 'curl', ['-sS', '--max-time', '5', '-x', 'http://127.0.0.1:15001', 'http://reviews:9080/p'])) as Reply;
   assert.ok(proxied.headers['x-request-id']);
+
+  // The server's app calls its own service: its sidecar picks its own pod as the endpoint, and that
+  // connection (gid 1337, over lo to the pod address) is captured again into its inbound side,
+  // which reaches the app from 127.0.0.6 (Istio's rules). Both clusters count the request.
+  const before = await clusterRequests(server);
+  const self = JSON.parse(await runIn(server, 'curl', ['-sS', '--max-time', '5', 'http://reviews:9080/self'])) as Reply;
+  assert.equal(self.remote, '127.0.0.6');
+  assert.ok(self.headers['x-request-id'], 'routed by the sidecar');
+  const after = await clusterRequests(server);
+  assert.equal((after.get('outbound|9080||reviews.default.svc.cluster.local') ?? 0) - (before.get('outbound|9080||reviews.default.svc.cluster.local') ?? 0), 1);
+  assert.equal((after.get('inbound|9080||') ?? 0) - (before.get('inbound|9080||') ?? 0), 1, 'the call passed the inbound side');
+  // The app calling its own pod address goes straight to itself over lo, as in Istio (not captured).
+  const direct = JSON.parse(await runIn(server, 'curl', ['-sS', '--max-time', '5', `http://${server.ip}:9080/direct`])) as Reply;
+  assert.equal(direct.remote, server.ip);
+  assert.equal(direct.headers['x-request-id'], undefined);
 
   // The proxy's own ports are not captured inbound: the server's health port answers from outside.
   assert.match(await runIn(client, 'curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', `http://${server.ip}:15021/healthz/ready`]), /^\d{3}$/);

@@ -45,7 +45,9 @@ function input(resources: AnyResource[], namespaceLabels: Record<string, string>
     services: resources.filter((r): r is ResourceOf<'Service'> => r.kind === 'Service'),
     storeDir: '/home/store', controlPlaneStateDir: (rev) => `/home/cp/${rev || 'default'}`, caDir: '/home/ca', podDir: '/home/pods/p',
     weft: { node: '/usr/bin/node', main: '/weft/main.js' },
-    controlPlaneAddresses: (rev) => (rev === '' ? ['127.9.0.10:15010'] : []),
+    controlPlaneAddresses: (rev) => (rev === '' ? ['127.9.0.10:15012'] : []),
+    controlPlaneSan: (rev) => (rev === '' ? 'istiod.istio-system.svc' : `istiod-${rev}.istio-system.svc`),
+    meshRootCert: () => 'ROOT PEM\n',
     mintToken: (rev, id, sa) => `token(${rev},${id},${sa})`, baseEnv: { PATH: '/bin' },
     ...extra,
   };
@@ -73,7 +75,10 @@ test('istio-injection=enabled adds istio-proxy with identity, token and inbound 
   assert.equal(plan.proxy?.role, 'sidecar');
   const args = plan.proxy?.args ?? [];
   assert.deepEqual(args.slice(0, 3), ['/weft/main.js', 'proxy', '--control-plane']);
-  assert.equal(args[args.indexOf('--control-plane') + 1], '127.9.0.10:15010');
+  assert.equal(args[args.indexOf('--control-plane') + 1], '127.9.0.10:15012');
+  assert.equal(args[args.indexOf('--root-cert') + 1], '/home/pods/p/root-cert.pem');
+  assert.equal(args[args.indexOf('--control-plane-san') + 1], 'istiod.istio-system.svc');
+  assert.equal(plan.files.find((f) => f.path === '/home/pods/p/root-cert.pem')?.content, 'ROOT PEM\n', 'the mesh root is mounted in the pod');
   assert.equal(args[args.indexOf('--bind') + 1], '127.9.0.1');
   assert.equal(args[args.indexOf('--inbound-port-map') + 1], '9080=9080');
   const node = JSON.parse(plan.files.find((f) => f.path.endsWith('node.json'))?.content ?? '{}') as Record<string, unknown>;
@@ -88,6 +93,12 @@ test('istio-injection=enabled adds istio-proxy with identity, token and inbound 
   assert.equal(app?.env.HTTP_PROXY, 'http://127.9.0.1:15001');
   assert.equal(app?.env.http_proxy, 'http://127.9.0.1:15001');
   assert.deepEqual((plan.spec.containers as { name: string }[]).map((c) => c.name), ['reviews', 'istio-proxy']);
+});
+
+test('an injected pod waits for the mesh root certificate, as a pod waits for its ConfigMap volume', () => {
+  const plan = planPod(input(load(DEPLOYMENT), { 'istio-injection': 'enabled' }, { meshRootCert: () => undefined }));
+  assert.equal(plan.waitingFor, 'the mesh root certificate');
+  assert.equal(plan.files.some((f) => f.path.endsWith('root-cert.pem')), false);
 });
 
 test("Istio's precedence: the pod's label beats the namespace; istio-injection beats istio.io/rev", () => {
@@ -141,7 +152,7 @@ spec:
   assert.equal(plan.proxy, undefined);
   assert.equal(plan.containers[0]?.role, 'control-plane');
   assert.deepEqual(plan.containers[0]?.args, ['/weft/main.js', 'control-plane', '--port', '15010', '--config', '/home/store',
-    '--state-dir', '/home/cp/canary', '--ca-dir', '/home/ca', '--bind', '127.9.0.1', '--replica-id', 'istiod-canary-x-y']);
+    '--state-dir', '/home/cp/canary', '--ca-dir', '/home/ca', '--bind', '127.9.0.1', '--replica-id', 'istiod-canary-x-y', '--namespace', 'istio-system']);
 });
 
 test('a gateway\'s istio-proxy with image auto becomes a gateway proxy serving the Service\'s target ports', () => {

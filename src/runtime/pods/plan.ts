@@ -12,6 +12,8 @@
  * - apps get WEFT_BIND_ADDRESS (the address to listen on) and, when injected, HTTP_PROXY and
  *   http_proxy (the sidecar's outbound port: in plain mode the mesh is reached as an HTTP proxy).
  */
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ResourceOf } from '../../resources/index.js';
 import type { Container as ContainerModel, Probe } from '../../resources/kube/container.js';
 import { parseQuantity } from '../../resources/install/quantity.js';
@@ -81,8 +83,12 @@ export interface PlanInput {
   podDir: string;
   /** `weft` inside a container: [node, cli main]. */
   weft: { node: string; main: string };
-  /** Push addresses (`ip:port`) of the revision's running control plane pods. */
+  /** Push addresses over TLS (`ip:port`, istiod's 15012) of the revision's running control plane pods. */
   controlPlaneAddresses(revision: string): string[];
+  /** The name the revision's control plane certificate carries for proxies to check (Istio's `istiod[-<rev>].<ns>.svc`). */
+  controlPlaneSan(revision: string): string;
+  /** The mesh root certificate(s), PEM (Istio's `istio-ca-root-cert` ConfigMap); undefined until the CA made one. */
+  meshRootCert(): string | undefined;
   /** The revision's stable control plane address (like istiod's Service), if any. */
   controlPlaneService?: (revision: string) => string | undefined;
   /** The token for a proxy node id + service account. */
@@ -126,13 +132,18 @@ export function planPod(input: PlanInput): PodPlan {
     const node = { id: nodeId, role, namespace: d.metadata.namespace, workload: d.metadata.name, labels, serviceAccount: pod.serviceAccountName, ip: network.ip, revision: rev };
     files.push({ path: `${input.podDir}/node.json`, content: JSON.stringify(node, null, 2) });
     files.push({ path: `${input.podDir}/token`, content: `${input.mintToken(rev, nodeId, pod.serviceAccountName)}\n` });
+    // Mounted as Istio mounts the root ConfigMap: the proxy verifies the control plane against it.
+    const root = input.meshRootCert();
+    if (root !== undefined) files.push({ path: `${input.podDir}/root-cert.pem`, content: root });
     const servers = input.controlPlaneAddresses(rev);
     if (servers.length === 0) waitingFor = `the control plane of revision ${rev === '' ? 'default' : rev}`;
+    else if (root === undefined) waitingFor = 'the mesh root certificate';
     // Last, the revision's stable address: reached when every pod above has gone (failover).
     const stable = input.controlPlaneService?.(rev);
     if (stable !== undefined && !servers.includes(stable)) servers.push(stable);
     return [
       '--control-plane', servers.join(','), '--node', `${input.podDir}/node.json`, '--token-file', `${input.podDir}/token`,
+      '--root-cert', `${input.podDir}/root-cert.pem`, '--control-plane-san', input.controlPlaneSan(rev),
       '--bind', network.ip, '--admin-bind', network.ip,
     ];
   };
@@ -163,7 +174,8 @@ export function planPod(input: PlanInput): PodPlan {
     if (runsControlPlane(c)) {
       role = 'control-plane';
       const cpRevision = labels['istio.io/rev'] === undefined || labels['istio.io/rev'] === 'default' ? '' : labels['istio.io/rev'];
-      args = [...args, '--config', input.storeDir, '--state-dir', input.controlPlaneStateDir(cpRevision), '--ca-dir', input.caDir, '--bind', network.ip, '--replica-id', input.podName];
+      args = [...args, '--config', input.storeDir, '--state-dir', input.controlPlaneStateDir(cpRevision), '--ca-dir', input.caDir, '--bind', network.ip, '--replica-id', input.podName,
+        '--namespace', d.metadata.namespace];
       raw.args = args;
     }
     if (command.length === 0) command = [];
@@ -231,7 +243,7 @@ function plannedContainer(c: ContainerModel, role: ContainerRole, command: reado
     // Node's heap limit from the memory limit: 3/4 of it, leaving room for buffers and code.
     const heap = memory !== undefined ? [`--max-old-space-size=${Math.max(16, Math.floor((memory * 0.75) / (1024 * 1024)))}`] : [];
     exe = input.weft.node;
-    argv = [...heap, input.weft.main, ...argv];
+    argv = [...heap, argv[0] === 'proxy' ? proxyEntry(input.weft.main) : input.weft.main, ...argv];
   }
   if (command.length === 0) problems.push('no command: the local runtime runs commands, not images (set `command:`)');
   return {
@@ -240,6 +252,20 @@ function plannedContainer(c: ContainerModel, role: ContainerRole, command: reado
     ...(c.startupProbe ? { startupProbe: c.startupProbe } : {}),
     ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
   };
+}
+
+/**
+ * `weft proxy` runs the bundled proxy entry beside the CLI when the build made one (less idle
+ * memory per proxy), unless tsc wrote the CLI again after it (a bundle of older code).
+ */
+function proxyEntry(main: string): string {
+  const bundle = join(dirname(main), 'proxy-bundle', 'weft-proxy.js');
+  const source = join(dirname(main), 'commands', 'proxy-entry.js');
+  try {
+    return statSync(bundle).mtimeMs >= statSync(source).mtimeMs ? bundle : main;
+  } catch {
+    return main;
+  }
 }
 
 function proxyProbe(): Probe {

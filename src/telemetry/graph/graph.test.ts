@@ -236,6 +236,9 @@ test('text rendering: one aligned line per edge', () => {
     'productpage-v1.default  ->  svc/mysql.db         tcp   1 KiB/s  0.1 conn/s  0 open               plaintext',
     'productpage-v1.default  ->  svc/reviews.default  http  1 rps    0.0% err    p50 3ms  p99 4.96ms  mTLS',
     '',
+    'services (every caller\'s requests together):',
+    'svc/reviews.default  1 rps  0.0% err  p50 3ms  p99 4.96ms',
+    '',
   ].join('\n'));
   assert.equal(renderGraph({ nodes: [], edges: [] }), 'no traffic in the window\n');
 });

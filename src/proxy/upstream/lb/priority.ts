@@ -1,0 +1,143 @@
+/**
+ * Priorities and localities as Envoy balances them (load_balancer_impl.cc), for clusters whose
+ * endpoints the control plane placed relative to this proxy (locality load balancing):
+ * - each priority level's health is min(100, 1.4 x its available share of hosts), 1.4 being
+ *   Envoy's default overprovisioning factor; the levels take load in order, P0 as much as its
+ *   health, the next what is left up to its own, and so on (scaled up when the total is short of
+ *   100), so a level spills to the next only once it is below ~71% available;
+ * - below 100 in total, a level under the panic threshold (Istio's minHealthPercent) uses all its
+ *   hosts; if every level is in panic, load follows host counts;
+ * - with locality weights, a level picks a locality first (EDF over weight x min(1, 1.4 x its
+ *   available share)), then a host there with the cluster's policy. Consistent hashing picks the
+ *   level by the request's hash and ignores locality weights.
+ */
+import type { LoadBalancer as LoadBalancerConfig } from '../../../proxy-config/index.js';
+import { EdfScheduler } from './edf.js';
+import type { BalancedHost, LoadBalancer, PickContext } from './types.js';
+
+/** Where the control plane put an endpoint: its priority level and locality (with its weight, if weighted). */
+export interface Placement {
+  priority: number;
+  locality: string;
+  localityWeight?: number;
+}
+
+export interface PrioritySet<H extends BalancedHost> {
+  lb: LoadBalancer<H>;
+  /** Some level balances over all its hosts, healthy or not. */
+  panic: boolean;
+  /** Percent of requests each level (in priority order) takes. */
+  loads: number[];
+}
+
+const OVERPROVISIONING = 140;
+
+type Factory = <H extends BalancedHost>(config: LoadBalancerConfig, hosts: readonly H[], random: () => number) => LoadBalancer<H>;
+
+interface Level<H> {
+  hosts: H[];
+  available: H[];
+  health: number;
+  panic: boolean;
+}
+
+export function prioritySet<H extends BalancedHost>(
+  config: LoadBalancerConfig,
+  hosts: readonly H[],
+  isAvailable: (h: H) => boolean,
+  place: (h: H) => Placement,
+  panicThreshold: number,
+  random: () => number,
+  create: Factory,
+): PrioritySet<H> {
+  const byPriority = new Map<number, H[]>();
+  for (const h of hosts) {
+    const p = place(h).priority;
+    const list = byPriority.get(p);
+    if (list) list.push(h);
+    else byPriority.set(p, [h]);
+  }
+  const levels: Level<H>[] = [...byPriority.keys()].sort((a, b) => a - b).map((p) => {
+    const all = byPriority.get(p) ?? [];
+    const available = all.filter(isAvailable);
+    return { hosts: all, available, health: Math.min(100, Math.floor((OVERPROVISIONING * available.length) / all.length)), panic: false };
+  });
+  const loads = priorityLoads(levels, panicThreshold);
+  const hashing = config.policy === 'RING_HASH' || config.policy === 'MAGLEV';
+  const balancers = levels.map((level) => {
+    const eligible = level.panic ? level.hosts : level.available;
+    return hashing || level.panic ? create(config, eligible, random) : localityBalancer(config, level, place, random, create);
+  });
+  const pick = (ctx: PickContext): H | undefined => {
+    // Envoy: hash % 100 + 1 against the cumulative loads; without a hash, a random draw.
+    const draw = ctx.hash !== undefined ? Number(ctx.hash % 100n) + 1 : Math.floor(random() * 100) + 1;
+    let sum = 0;
+    for (let i = 0; i < loads.length; i++) {
+      sum += loads[i] ?? 0;
+      if (draw <= sum) return balancers[i]?.pick(ctx);
+    }
+    return balancers[0]?.pick(ctx);
+  };
+  return { lb: { pick }, panic: levels.some((l) => l.panic), loads };
+}
+
+/** Envoy's recalculatePerPriorityState and recalculatePerPriorityPanic, in whole percents. */
+function priorityLoads<H>(levels: Level<H>[], panicThreshold: number): number[] {
+  const loads = levels.map(() => 0);
+  if (levels.length === 0) return loads;
+  const total = Math.min(100, levels.reduce((n, l) => n + l.health, 0));
+  if (total > 0) {
+    let remaining = 100;
+    for (let i = 0; i < levels.length; i++) {
+      const load = Math.min(remaining, Math.floor(((levels[i]?.health ?? 0) * 100) / total));
+      loads[i] = load;
+      remaining -= load;
+    }
+    // Rounding leftovers go to the first level with any health.
+    const first = levels.findIndex((l) => l.health > 0);
+    loads[first] = (loads[first] ?? 0) + remaining;
+  } else {
+    loads[0] = 100;
+  }
+  if (panicThreshold <= 0 || total === 100) return loads;
+  for (const l of levels) l.panic = (100 * l.available.length) / l.hosts.length < panicThreshold;
+  if (levels.every((l) => l.panic)) {
+    // Total panic: load by host counts, the remainder to the first level.
+    const count = levels.reduce((n, l) => n + l.hosts.length, 0);
+    let remaining = 100;
+    levels.forEach((l, i) => {
+      loads[i] = Math.floor((100 * l.hosts.length) / count);
+      remaining -= loads[i] ?? 0;
+    });
+    loads[0] = (loads[0] ?? 0) + remaining;
+  }
+  return loads;
+}
+
+/**
+ * One level's balancer. Without locality weights: the cluster's policy over its available hosts.
+ * With them: EDF over localities by effective weight, then the policy within the locality; when
+ * no locality has weight left, Envoy falls back to all the level's available hosts.
+ */
+function localityBalancer<H extends BalancedHost>(config: LoadBalancerConfig, level: Level<H>, place: (h: H) => Placement, random: () => number, create: Factory): LoadBalancer<H> {
+  const whole = create(config, level.available, random);
+  const localities = new Map<string, { weight: number; hosts: H[]; available: H[] }>();
+  let weighted = false;
+  const available = new Set(level.available);
+  for (const h of level.hosts) {
+    const { locality, localityWeight } = place(h);
+    if (localityWeight !== undefined) weighted = true;
+    let entry = localities.get(locality);
+    if (!entry) localities.set(locality, (entry = { weight: localityWeight ?? 0, hosts: [], available: [] }));
+    entry.hosts.push(h);
+    if (available.has(h)) entry.available.push(h);
+  }
+  if (!weighted) return whole;
+  const choices = [...localities.values()]
+    .map((l) => ({ effective: l.weight * Math.min(1, (OVERPROVISIONING / 100) * (l.available.length / l.hosts.length)), lb: create(config, l.available, random) }))
+    .filter((c) => c.effective > 0);
+  if (choices.length === 0) return whole;
+  if (choices.length === 1) return choices[0]?.lb ?? whole;
+  const edf = new EdfScheduler(choices, (c) => c.effective);
+  return { pick: (ctx) => edf.pickAndAdd()?.lb.pick(ctx) };
+}
