@@ -1,11 +1,13 @@
 /**
  * Test fixtures for the CA: an organisation's root and intermediate made with the openssl CLI
  * (an independent implementation), laid out as Istio's `cacerts`; and openssl's own verdict on
- * a chain. Not used outside tests.
+ * a chain; workload certificates issued straight from a CA. Not used outside tests.
  */
 import { execFileSync } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CertificateAuthority, WorkloadIdentity } from './index.js';
 
 function openssl(args: string[], cwd: string): string {
   return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -33,4 +35,15 @@ export function opensslVerify(dir: string, chainPem: string, rootPem: string, pu
   } catch (err) {
     return String((err as { stderr?: string; stdout?: string }).stdout ?? '') + String((err as { stderr?: string }).stderr ?? '');
   }
+}
+
+/**
+ * A workload certificate for `who` straight from `ca`, for a new P-256 key: what a sidecar would
+ * hold, for test clients and servers that stand in for one. Valid from a minute ago for an hour
+ * unless told (epoch milliseconds). `ca` is the trust bundle to verify peers with.
+ */
+export function issueTestCertificate(ca: CertificateAuthority, who: WorkloadIdentity, validFrom = Date.now() - 60_000, validTo = Date.now() + 3_600_000): { cert: string; key: string; ca: string } {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const issued = ca.issue(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }), who, new Date(validFrom), new Date(validTo));
+  return { cert: issued.certificateChain, key: String(privateKey.export({ type: 'pkcs8', format: 'pem' })), ca: issued.trustBundle };
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Listener, ProxyConfig, ProxyNode, RouteConfiguration, Secret } from '../proxy-config/index.js';
 import type { Snapshot } from './snapshot.js';
 import { proxyScope } from './scope.js';
-import { ClusterSet } from './clusters/cluster-set.js';
+import { ClusterSet, mergeSorted } from './clusters/cluster-set.js';
 import { builtinClusters } from './clusters/builtin.js';
 import { addOutboundClusters } from './clusters/outbound.js';
 import { sidecarOutboundListeners } from './listeners/outbound.js';
@@ -19,6 +19,7 @@ import { sidecarRouteConfigs } from './routes/sidecar-routes.js';
 import { accessLogConfig } from './telemetry/access-logs.js';
 import { tracingConfig } from './telemetry/tracing.js';
 import { metricsConfig } from './telemetry/metrics.js';
+import { sharedOutbound } from './shared-outbound.js';
 
 export interface CompileOptions {
   /**
@@ -26,28 +27,44 @@ export interface CompileOptions {
    * itself (distribution/version.ts), so the control plane skips this: hashing is most of a compile.
    */
   version?: boolean;
+  /**
+   * Share a sidecar's outbound side with every proxy of the same outbound scope (default true);
+   * false builds it afresh, which gives the same config (tests compare the two).
+   */
+  shareOutbound?: boolean;
 }
 
 export function compileProxyConfig(snapshot: Snapshot, proxy: ProxyNode, options: CompileOptions = {}): ProxyConfig {
   const scope = proxyScope(snapshot, proxy);
-  const clusters = new ClusterSet();
-  for (const c of builtinClusters(snapshot.mesh, proxy.role === 'sidecar')) clusters.add(c);
-  addOutboundClusters(scope, clusters);
-
+  let clusters: ClusterSet;
   let listeners: Listener[];
   let routes: RouteConfiguration[];
-  if (proxy.role === 'sidecar') {
+  if (proxy.role === 'sidecar' && options.shareOutbound !== false) {
+    // The outbound side is shared (shared-outbound.ts); only the inbound side is this proxy's own.
+    const outbound = sharedOutbound(scope);
+    clusters = new ClusterSet(outbound.clusters);
     const inbound = sidecarInbound(scope, clusters);
-    listeners = [...sidecarOutboundListeners(scope, clusters), inbound.listener, ...inbound.ownListeners];
-    routes = [...sidecarRouteConfigs(scope, clusters), ...inbound.routes];
+    listeners = mergeSorted(outbound.listeners, [inbound.listener, ...inbound.ownListeners].sort(byName), nameOf);
+    routes = mergeSorted(outbound.routes, [...inbound.routes].sort(byName), nameOf);
   } else {
-    ({ listeners, routes } = gatewayListeners(scope, clusters));
+    clusters = new ClusterSet();
+    for (const c of builtinClusters(snapshot.mesh, proxy.role === 'sidecar')) clusters.add(c);
+    addOutboundClusters(scope, clusters);
+    if (proxy.role === 'sidecar') {
+      const inbound = sidecarInbound(scope, clusters);
+      listeners = [...sidecarOutboundListeners(scope, clusters), inbound.listener, ...inbound.ownListeners].sort(byName);
+      routes = [...sidecarRouteConfigs(scope, clusters), ...inbound.routes].sort(byName);
+    } else {
+      ({ listeners, routes } = gatewayListeners(scope, clusters));
+      listeners.sort(byName);
+      routes.sort(byName);
+    }
   }
   const clusterList = clusters.clusters();
   const body: Omit<ProxyConfig, 'version'> = {
     node: proxy,
-    listeners: listeners.sort(byName),
-    routes: routes.sort(byName),
+    listeners,
+    routes,
     clusters: clusterList,
     endpoints: clusters.endpoints(),
     secrets: referencedSecrets(listeners, clusterList),
@@ -105,6 +122,8 @@ function canonicalJson(value: unknown): string {
   }
   return `${out}}`;
 }
+
+const nameOf = (item: { name: string }): string => item.name;
 
 function byName<T extends { name: string }>(a: T, b: T): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;

@@ -1,31 +1,22 @@
 /** Workload certificates over the push stream, in-process: the identity signed is the one the token covers. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSource } from '../sources/index.js';
 import { CertificateRequestError, DiscoveryClient } from '../distribution/index.js';
-import type { ProxyNode } from '../proxy-config/index.js';
-import { buildCsr } from '../lib/csr.js';
 import { loadSelfSignedCa } from '../ca/index.js';
 import { ControlPlane } from './control-plane.js';
+import { REVIEWS_SERVICE, csrFor, reviewsNode } from './testing.js';
 import { loadTokenKey, mintToken } from './token.js';
 
-const SERVICE = `apiVersion: v1
-kind: Service
-metadata: {name: reviews, namespace: default}
-spec:
-  selector: {app: reviews}
-  ports: [{name: http, port: 9080}]
-`;
-
-const node: ProxyNode = { id: 'reviews-v1-0.default', role: 'sidecar', namespace: 'default', workload: 'reviews-v1', labels: { app: 'reviews' }, serviceAccount: 'bookinfo-reviews', ip: '10.244.0.9', revision: '' };
+const node = reviewsNode('10.244.0.9');
 
 async function connected(t: { after: (fn: () => Promise<void>) => void }, withCa: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-cp-certs-'));
-  writeFileSync(join(dir, 'svc.yaml'), SERVICE);
+  writeFileSync(join(dir, 'svc.yaml'), REVIEWS_SERVICE);
   const state = join(dir, '.state');
   const key = loadTokenKey(state);
   const ca = withCa ? loadSelfSignedCa(state) : undefined;
@@ -46,11 +37,6 @@ async function connected(t: { after: (fn: () => Promise<void>) => void }, withCa
   await ready;
   return { cp, client, ca };
 }
-
-const csrFor = (uris: string[] = []) => {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { privateKey, csr: buildCsr(privateKey, uris) };
-};
 
 test('a connected proxy gets a certificate for its namespace and service account, chained to the trust bundle', async (t) => {
   const { cp, client, ca } = await connected(t, true);

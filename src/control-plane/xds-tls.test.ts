@@ -13,22 +13,14 @@ import { join } from 'node:path';
 import { FileSource } from '../sources/index.js';
 import { DiscoveryClient } from '../distribution/index.js';
 import type { ProxyNode } from '../proxy-config/index.js';
-import { buildCsr } from '../lib/csr.js';
 import { loadSelfSignedCa } from '../ca/index.js';
 import type { CertificateAuthority } from '../ca/index.js';
 import { ControlPlane } from './control-plane.js';
 import { ServingCertificate, servingNames } from './serving-certificate.js';
 import { loadTokenKey, mintToken } from './token.js';
+import { REVIEWS_SERVICE, csrFor, reviewsNode } from './testing.js';
 
-const SERVICE = `apiVersion: v1
-kind: Service
-metadata: {name: reviews, namespace: default}
-spec:
-  selector: {app: reviews}
-  ports: [{name: http, port: 9080}]
-`;
-
-const node: ProxyNode = { id: 'reviews-v1-0.default', role: 'sidecar', namespace: 'default', workload: 'reviews-v1', labels: { app: 'reviews' }, serviceAccount: 'bookinfo-reviews', ip: '127.0.0.1', revision: '' };
+const node = reviewsNode('127.0.0.1');
 const SAN = 'istiod.istio-system.svc';
 
 interface Mesh {
@@ -41,7 +33,7 @@ interface Mesh {
 
 async function mesh(t: { after: (fn: () => Promise<void>) => void }): Promise<Mesh> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-xds-tls-'));
-  writeFileSync(join(dir, 'svc.yaml'), SERVICE);
+  writeFileSync(join(dir, 'svc.yaml'), REVIEWS_SERVICE);
   const state = join(dir, '.state');
   const key = loadTokenKey(state);
   const ca = loadSelfSignedCa(state);
@@ -143,8 +135,8 @@ test('first connection with the token alone; the proxy gets its certificate and 
   await waitFor(() => events.includes('applied'), 'the first config');
   const [first, second] = a.cp.proxies().length === 1 ? [a, b] : [b, a];
   assert.deepEqual(authOf(first.cp), ['token']);
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const issued = await client.requestCertificate(buildCsr(privateKey));
+  const { privateKey, csr } = csrFor();
+  const issued = await client.requestCertificate(csr);
   held.current = { cert: issued.certificateChain, key: String(privateKey.export({ type: 'pkcs8', format: 'pem' })) };
   assert.deepEqual(authOf(first.cp), ['token'], 'the open stream is not dropped for the new certificate');
 

@@ -102,7 +102,23 @@ function routeEntryOf(route: object): ResourceEntry {
   };
 }
 
+/**
+ * Collections of frozen lists, by the list: the compiler shares a sidecar's whole outbound cluster
+ * and endpoint lists between proxies of one scope, so those proxies index them once, not each.
+ */
+const frozenLists = new WeakMap<readonly object[], ResourceCollection>();
+
 function collectionOf(type: ResourceType, resources: readonly object[]): ResourceCollection {
+  if (!Object.isFrozen(resources)) return buildCollection(type, resources);
+  let collection = frozenLists.get(resources);
+  if (!collection) {
+    collection = buildCollection(type, resources);
+    frozenLists.set(resources, collection);
+  }
+  return collection;
+}
+
+function buildCollection(type: ResourceType, resources: readonly object[]): ResourceCollection {
   const entries = resources.map((r) => (type === 'routes' ? routeEntryOf(r) : entryOf(resourceName(type, r), r)));
   let sorted = true;
   const parts: string[] = [type];

@@ -16,14 +16,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import { X509Certificate, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadPluggedInCa, loadSelfSignedCa, type CertificateAuthority } from '../ca/index.js';
-import { makeCacerts, opensslVerify } from '../ca/testing.js';
-import { Processes, waitFor, weft, type WeftProcess } from './kit.js';
+import { issueTestCertificate, makeCacerts, opensslVerify } from '../ca/testing.js';
+import { Processes, proxyIdentity, waitFor, weft, type WeftProcess } from './kit.js';
+import { freePort } from '../proxy/test-kit.js';
 
 const CLIENT_IP = '127.0.7.2';
 const APP_IP = '127.0.7.3';
@@ -134,10 +135,8 @@ function pem(c: tls.DetailedPeerCertificate): string {
 }
 
 function certFor(ca: CertificateAuthority, serviceAccount: string): { cert: string; key: string } {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const issued = ca.issue(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }), { trustDomain: 'cluster.local', namespace: 'default', serviceAccount },
-    new Date(Date.now() - 60_000), new Date(Date.now() + 3_600_000));
-  return { cert: issued.certificateChain, key: String(privateKey.export({ type: 'pkcs8', format: 'pem' })) };
+  const { cert, key } = issueTestCertificate(ca, { trustDomain: 'cluster.local', namespace: 'default', serviceAccount });
+  return { cert, key };
 }
 
 /** True when openssl verifies the chain's leaf against `root` alone. */
@@ -157,16 +156,6 @@ interface Mesh {
   /** Makes the observer present a certificate from `ca` (the client sidecar must trust it). */
   observe: (ca: CertificateAuthority) => void;
   close: () => Promise<void>;
-}
-
-/** A port free now (for a control plane that must come back on the same one). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = http.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** `secure`: proxies use the TLS push port, verifying the control plane against the root file they were given at start. */
@@ -190,6 +179,7 @@ async function startMesh(dir: string, caFlags: string[], secure = false): Promis
   const observerPort = await listen(observer, OBSERVER_IP);
   writeFileSync(join(configDir, 'mesh.yaml'), mesh(appPort, observerPort));
   const stateDir = join(dir, 'state');
+  // Ports free now, for a control plane that must come back on the same ones.
   const [port, tlsPort] = [await freePort(), await freePort()];
   const cpArgs = ['control-plane', '--config', configDir, '--state-dir', stateDir, '--port', String(port), '--tls-port', String(tlsPort), '--monitoring-port', '0',
     '--dashboard-port', 'none', '--zipkin-port', 'none', '--debounce', '20ms', '--workload-cert-ttl', '1h', '--ca-reload-interval', '200ms', ...caFlags];
@@ -200,11 +190,8 @@ async function startMesh(dir: string, caFlags: string[], secure = false): Promis
   const xds = secure ? `127.0.0.1:${tlsPort}` : `127.0.0.1:${port}`;
   const secureFlags = secure ? ['--root-cert', rootFile, '--control-plane-san', 'istiod.istio-system.svc'] : [];
   const sidecar = (name: string, sa: string, ip: string, bind: string, labels: Record<string, string>, extra: string[]) => {
-    const token = weft('control-plane', 'token', `${name}.default`, '--service-account', sa, '--state-dir', stateDir);
-    assert.equal(token.code, 0, token.stderr);
-    writeFileSync(join(dir, `${name}.token`), token.stdout);
-    writeFileSync(join(dir, `${name}.json`), JSON.stringify({ id: `${name}.default`, role: 'sidecar', namespace: 'default', serviceAccount: sa, ip, labels }));
-    return procs.start(name, ['proxy', '--control-plane', xds, '--prometheus-port', '0', '--status-port', '0', '--node', join(dir, `${name}.json`), '--token-file', join(dir, `${name}.token`),
+    const identity = proxyIdentity(dir, stateDir, name, { id: `${name}.default`, role: 'sidecar', namespace: 'default', serviceAccount: sa, ip, labels });
+    return procs.start(name, ['proxy', '--control-plane', xds, '--prometheus-port', '0', '--status-port', '0', ...identity,
       '--bind', bind, '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--health-port', '0', ...secureFlags, ...extra]);
   };
   const server = sidecar('server-0', 'server', APP_IP, SERVER_IP, { app: 'server-app' }, ['--inbound-port-map', `${appPort}=${appPort}`]);

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Processes, get, getJson, waitFor, weft } from './kit.js';
+import { Processes, get, getJson, proxyIdentity, waitFor, weft } from './kit.js';
 import type { EdgeSeries, ServiceGraph } from '../telemetry/graph/index.js';
 
 // Addresses of their own, so this file runs beside other e2e files.
@@ -139,12 +139,8 @@ describe('the service graph from live telemetry', { timeout: 90_000 }, () => {
     monitoring = `http://127.0.0.1:${ready.ports.monitoring}`;
     const xds = `127.0.0.1:${ready.ports.xds}`;
     const proxy = (name: string, node: Record<string, unknown>, extra: string[]) => {
-      const id = String(node.id);
-      const token = weft('control-plane', 'token', id, '--service-account', String(node.serviceAccount), '--state-dir', stateDir);
-      assert.equal(token.code, 0, token.stderr);
-      writeFileSync(join(dir, `${name}.token`), token.stdout);
-      writeFileSync(join(dir, `${name}.json`), JSON.stringify(node));
-      return procs.start(name, ['proxy', '--control-plane', xds, '--node', join(dir, `${name}.json`), '--token-file', join(dir, `${name}.token`),
+      const identity = proxyIdentity(dir, stateDir, name, { ...node, id: String(node.id), serviceAccount: String(node.serviceAccount) });
+      return procs.start(name, ['proxy', '--control-plane', xds, ...identity,
         '--bind', String(node.ip), '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0', '--status-port', '0', ...extra]);
     };
     writeFileSync(join(dir, 'productpage-bootstrap.json'), JSON.stringify({ appAddress: PRODUCTPAGE_APP_IP }));

@@ -4,8 +4,10 @@
  * messages, and every one killed by pid when the test ends, whatever happened.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { repoPath } from '../lib/repo.js';
 
@@ -72,6 +74,18 @@ export class Processes {
   dump(): string {
     return this.#all.map((p) => `----- ${p.name}\n${p.output()}`).join('\n');
   }
+}
+
+/**
+ * The flags a proxy joins the mesh with: its node written to `<name>.json` and a token for it,
+ * minted by `weft control-plane token` from the control plane's `stateDir`, to `<name>.token`.
+ */
+export function proxyIdentity(dir: string, stateDir: string, name: string, node: { id: string; serviceAccount: string; [key: string]: unknown }): string[] {
+  const token = weft('control-plane', 'token', node.id, '--service-account', node.serviceAccount, '--state-dir', stateDir);
+  if (token.code !== 0) throw new Error(`weft control-plane token ${node.id} failed (${token.code}): ${token.stderr}`);
+  writeFileSync(join(dir, `${name}.token`), token.stdout);
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(node));
+  return ['--node', join(dir, `${name}.json`), '--token-file', join(dir, `${name}.token`)];
 }
 
 /** Runs `weft ARGS...` to completion. */

@@ -11,14 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
-import { X509Certificate, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadPluggedInCa, loadSelfSignedCa, type CertificateAuthority, type WorkloadIdentity } from '../ca/index.js';
-import { makeCacerts } from '../ca/testing.js';
-import { Processes, waitFor, weft, type Ready } from './kit.js';
+import { issueTestCertificate, makeCacerts } from '../ca/testing.js';
+import { Processes, proxyIdentity, waitFor, type Ready } from './kit.js';
 
 const CLIENT_IP = '127.0.0.2';
 const APP_IP = '127.0.0.3';
@@ -138,12 +138,7 @@ function direct(port: number, tls?: { cert: string; key: string; ca: string }): 
   });
 }
 
-function certFor(ca: CertificateAuthority, who: WorkloadIdentity, validFrom = Date.now() - 60_000, validTo = Date.now() + 3_600_000) {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  const issued = ca.issue(spki, who, new Date(validFrom), new Date(validTo));
-  return { cert: issued.certificateChain, key: String(privateKey.export({ type: 'pkcs8', format: 'pem' })), ca: issued.trustBundle };
-}
+const certFor = issueTestCertificate;
 
 describe('mTLS between sidecars with certificates from the control plane\'s CA', { timeout: 90_000 }, () => {
   const procs = new Processes();
@@ -179,11 +174,8 @@ describe('mTLS between sidecars with certificates from the control plane\'s CA',
       '--cacerts', cacerts, '--workload-cert-ttl', '4s']);
     const xds = `127.0.0.1:${(await cp.ready).ports.xds}`;
     const sidecar = (name: string, sa: string, ip: string, bind: string, labels: Record<string, string>, extra: string[]) => {
-      const token = weft('control-plane', 'token', `${name}.default`, '--service-account', sa, '--state-dir', stateDir);
-      assert.equal(token.code, 0, token.stderr);
-      writeFileSync(join(dir, `${name}.token`), token.stdout);
-      writeFileSync(join(dir, `${name}.json`), JSON.stringify({ id: `${name}.default`, role: 'sidecar', namespace: 'default', serviceAccount: sa, ip, labels }));
-      return procs.start(name, ['proxy', '--control-plane', xds, '--prometheus-port', '0', '--status-port', '0', '--node', join(dir, `${name}.json`), '--token-file', join(dir, `${name}.token`),
+      const identity = proxyIdentity(dir, stateDir, name, { id: `${name}.default`, role: 'sidecar', namespace: 'default', serviceAccount: sa, ip, labels });
+      return procs.start(name, ['proxy', '--control-plane', xds, '--prometheus-port', '0', '--status-port', '0', ...identity,
         '--bind', bind, '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--health-port', '0', ...extra]);
     };
     const server = sidecar('server-0', 'server', APP_IP, SERVER_IP, { app: 'server-app' }, ['--inbound-port-map', `${appPort}=${appPort}`]);

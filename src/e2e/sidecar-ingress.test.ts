@@ -20,18 +20,8 @@ import { join } from 'node:path';
 import type { ProxyConfig } from '../proxy-config/index.js';
 import { buildTestMesh, nodeOf } from '../compiler/testkit.js';
 import { compileProxyConfig } from '../compiler/compile.js';
-import { startProxy, startUpstream, send, type TestProxy, type TestUpstream } from '../proxy/test-kit.js';
+import { startProxy, startUpstream, send, type TestProxy, type TestUpstream, freePort } from '../proxy/test-kit.js';
 import { makeTestPki } from '../proxy/test-pki.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sidecarYaml = (web: number, secure: number, certDir: string) => `apiVersion: networking.istio.io/v1
 kind: Sidecar

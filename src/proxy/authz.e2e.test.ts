@@ -27,7 +27,7 @@ import { startProxy, startUpstream, sendRaw, type TestProxy, type TestUpstream }
 import { requestChannel, type RequestEvent } from './events.js';
 import { cluster, endpoints, forward, proxyConfig, route, vhost } from './test-config.js';
 import { jwks, sign, signingKey, type SigningKey } from './jwt/test-issuer.js';
-import { makeTestPki } from './test-pki.js';
+import { makeTestPki, workloadSecrets } from './test-pki.js';
 
 const ISSUER = 'https://issuer.example.com';
 
@@ -128,7 +128,7 @@ before(async () => {
     routes: [{ name: 'all', virtualHosts: [vhost('all', ['*'], [route('all', {}, forward('app'))])] }],
     clusters: [cluster('app'), cluster('tcp', { protocol: 'tcp' })],
     endpoints: [endpoints('app', [app.port]), endpoints('tcp', [tcpPort])],
-    secrets: [{ name: 'default', certificateChain: pki.server.cert, privateKey: pki.server.key }, { name: 'ROOTCA', trustedCa: pki.ca }],
+    secrets: workloadSecrets(pki.ca, pki.server),
   };
   proxy = await startProxy({ ...proxyConfig(parts), mesh: { trustDomain: 'cluster.local', pathNormalization: 'DECODE_AND_MERGE_SLASHES', outboundTrafficPolicy: 'ALLOW_ANY' } });
   baseProxy = await startProxy(proxyConfig({ ...parts, listeners: [listener(82, [authz(ADMIN_DENY)])] }));

@@ -3,23 +3,20 @@
  * keeps the last good config when the file turns bad, and on SIGTERM finishes the request in
  * flight before it exits 0.
  */
-import { test, after } from 'node:test';
+import { test, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProxyConfig } from '../proxy-config/index.js';
-import { startUpstream, send, type TestUpstream } from './test-kit.js';
+import { startUpstream, send, spawnProxy, type ProxyProcess, type TestUpstream } from './test-kit.js';
 import { cluster, endpoints, forward, httpListener, proxyConfig, route, vhost } from './test-config.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'weft-proxy-cli-'));
-const children: ChildProcess[] = [];
 
 after(() => {
-  for (const c of children) if (c.exitCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -39,21 +36,8 @@ function writeConfig(path: string, value: unknown): void {
   renameSync(`${path}.tmp`, path);
 }
 
-async function startCli(configPath: string): Promise<{ child: ChildProcess; ports: Record<string, number>; stderr: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [main, 'proxy', '--config', configPath, '--prometheus-port', '0', '--status-port', '0', '--bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--port-map', '80=0', '--drain-timeout', '5s'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const m = /weft proxy ready (\{.*\})/.exec(out);
-    if (m?.[1]) return { child, ports: (JSON.parse(m[1]) as { ports: Record<string, number> }).ports, stderr: () => err, exited };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`proxy did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function startCli(t: TestContext, configPath: string): Promise<ProxyProcess> {
+  return spawnProxy(t, main, ['--config', configPath, '--prometheus-port', '0', '--status-port', '0', '--bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--port-map', '80=0', '--drain-timeout', '5s']);
 }
 
 async function eventually(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
@@ -64,7 +48,7 @@ async function eventually(fn: () => Promise<boolean>, ms = 5000): Promise<void> 
   }
 }
 
-test('serves the file, reloads on change and SIGHUP, keeps the last good config, drains on SIGTERM', async () => {
+test('serves the file, reloads on change and SIGHUP, keeps the last good config, drains on SIGTERM', async (t) => {
   const [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')]);
   let release: () => void = () => {};
   b.handle((req, res) => {
@@ -73,7 +57,7 @@ test('serves the file, reloads on change and SIGHUP, keeps the last good config,
   });
   const path = join(dir, 'proxy.json');
   writeConfig(path, configFor(a, '1'));
-  const cli = await startCli(path);
+  const cli = await startCli(t, path);
   const port = cli.ports['gateway:80'];
   assert.ok(port);
   try {

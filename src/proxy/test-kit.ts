@@ -4,9 +4,11 @@
  * client that sends exactly the bytes a test means. Nothing here is a mock. Config builders are
  * in test-config.ts.
  */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import http, { type IncomingMessage, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { ProxyConfig } from '../proxy-config/index.js';
 import { Proxy, type ProxyOptions } from './proxy.js';
 import { DEFAULT_BOOTSTRAP, type Bootstrap } from './bootstrap.js';
@@ -130,6 +132,55 @@ export function sendRaw(port: number, bytes: string | Buffer, waitMs = 2000): Pr
       clearTimeout(timer);
       resolve(out);
     });
+  });
+}
+
+/**
+ * A loopback port that was free a moment ago, for listeners a test cannot bind on port 0 itself
+ * (the proxy's config names its ports before it starts, and other processes are told them).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------- the proxy as a process
+
+export interface ProxyProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** The ports its ready line reports (`gateway:80`, `admin`, `prometheus`, ...). */
+  ports: Record<string, number>;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs `node <nodeArgs> <entry> proxy <args>` (the CLI's main.js or the bundle) and waits for its
+ * `weft proxy ready {...}` line; rejects with its stderr if it exits first. Killed after the test.
+ */
+export function spawnProxy(t: { after(fn: () => void): void }, entry: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<ProxyProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, entry, 'proxy', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /weft proxy ready (\{.*\})/.exec(out);
+      if (m?.[1]) resolve({ child, ports: (JSON.parse(m[1]) as { ports: Record<string, number> }).ports, stdout: () => out, stderr: () => err, exited });
+    });
+    void exited.then((code) => reject(new Error(`proxy exited ${code} before it was ready: ${err}`)));
   });
 }
 

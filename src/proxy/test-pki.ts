@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Secret } from '../proxy-config/index.js';
 
 export interface TestLeaf {
   cert: string;
@@ -19,6 +20,11 @@ export interface TestPki {
   leaf(name: string, spiffe: string): TestLeaf;
   /** A self-signed certificate with that SPIFFE ID: not from the mesh's root. */
   forged(name: string, spiffe: string): TestLeaf;
+}
+
+/** The secrets a sidecar is pushed: its own certificate as `default`, the mesh root as `ROOTCA`. */
+export function workloadSecrets(ca: string, own: TestLeaf): Secret[] {
+  return [{ name: 'default', certificateChain: own.cert, privateKey: own.key }, { name: 'ROOTCA', trustedCa: ca }];
 }
 
 export function makeTestPki(dir: string): TestPki {

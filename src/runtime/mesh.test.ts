@@ -9,31 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestMesh, until, httpGet, readyCount, helloApp, type PodItem } from './testing.js';
+import { startMeshWith, until, httpGet, readyCount, helloApp, istiodManifests, type PodItem } from './testing.js';
 import type { RuntimeStatus } from './status.js';
 
 function manifests(dir: string): string {
   const file = join(dir, 'mesh.yaml');
-  writeFileSync(file, `apiVersion: v1
-kind: Namespace
-metadata: {name: istio-system}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system}
-spec:
-  selector: {matchLabels: {app: istiod}}
-  template:
-    metadata: {labels: {app: istiod, istio.io/rev: default}}
-    spec:
-      containers:
-      - name: discovery
-        image: weft
-        command: [weft, control-plane]
-        args: [--port, "15010", --monitoring-port, "15014", --debounce, 20ms]
-        readinessProbe: {httpGet: {path: /ready, port: 15014}}
----
-apiVersion: install.istio.io/v1alpha1
+  writeFileSync(file, istiodManifests(['--port', '15010', '--monitoring-port', '15014', '--debounce', '20ms'], { revision: 'default' }) + `apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 metadata: {name: installed-state, namespace: istio-system}
 spec:
@@ -71,11 +52,7 @@ spec:
 }
 
 test('injected pods run 2/2 with config from a control plane pod; the ingress survives losing a gateway replica', async (t) => {
-  const mesh = new TestMesh();
-  t.after(() => mesh.cleanup());
-  await mesh.start();
-  const applied = mesh.weft('apply', '-f', manifests(mesh.home));
-  assert.equal(applied.code, 0, applied.stderr);
+  const mesh = await startMeshWith(t, manifests);
 
   const app = await until('hello 2/2', async () => (await mesh.pods('shop')).find((p) => readyCount(p) === '2/2'), 30_000);
   assert.deepEqual(app.spec.containers.map((c) => c.name), ['hello', 'istio-proxy']);

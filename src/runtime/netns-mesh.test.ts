@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestMesh, until, httpGet, readyCount } from './testing.js';
+import { startMeshWith, until, httpGet, readyCount, istiodManifests } from './testing.js';
 import { weftHome } from './home.js';
 import type { RuntimeStatus } from './status.js';
 import { NetnsNetwork } from './network/index.js';
@@ -56,26 +56,7 @@ spec:
         ports: [{containerPort: 9080}]
 `;
   const file = join(dir, 'mesh.yaml');
-  writeFileSync(file, `apiVersion: v1
-kind: Namespace
-metadata: {name: istio-system}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system}
-spec:
-  selector: {matchLabels: {app: istiod}}
-  template:
-    metadata: {labels: {app: istiod}}
-    spec:
-      containers:
-      - name: discovery
-        image: weft
-        command: [weft, control-plane]
-        args: [--debounce, 20ms]
-        readinessProbe: {httpGet: {path: /ready, port: 15014}}
----
-apiVersion: v1
+  writeFileSync(file, istiodManifests(['--debounce', '20ms']) + `apiVersion: v1
 kind: Service
 metadata: {name: istio-ingressgateway, namespace: istio-system}
 spec:
@@ -123,11 +104,7 @@ ${app('hello', 'hello.js')}${app('client', 'client.js')}`);
 }
 
 test('netns: captured traffic by service name, VIPs for pods without a sidecar, ingress, clean teardown', { skip }, async (t) => {
-  const mesh = new TestMesh();
-  t.after(() => mesh.cleanup());
-  await mesh.start('--network', 'netns');
-  const applied = mesh.weft('apply', '-f', manifests(mesh.home));
-  assert.equal(applied.code, 0, applied.stderr);
+  const mesh = await startMeshWith(t, manifests, '--network', 'netns');
   const pods = await until('2/2 pods', async () => {
     const ps = await mesh.pods('shop');
     return ps.length === 2 && ps.every((p) => readyCount(p) === '2/2') ? ps : undefined;

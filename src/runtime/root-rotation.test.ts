@@ -10,41 +10,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestMesh, until, httpGet, readyCount, helloApp } from './testing.js';
+import { startMeshWith, until, httpGet, readyCount, helloApp, istiodManifests } from './testing.js';
 
 const CERT = /-----BEGIN CERTIFICATE-----/g;
 
 function manifests(dir: string): string {
   const file = join(dir, 'mesh.yaml');
-  writeFileSync(file, `apiVersion: v1
-kind: Namespace
-metadata: {name: istio-system}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system}
-spec:
-  selector: {matchLabels: {app: istiod}}
-  template:
-    metadata: {labels: {app: istiod, istio.io/rev: default}}
-    spec:
-      containers:
-      - name: discovery
-        image: weft
-        command: [weft, control-plane]
-        args: [--port, "15010", --monitoring-port, "15014", --debounce, 20ms, --ca-reload-interval, 250ms, --zipkin-port, none, --dashboard-port, none]
-        readinessProbe: {httpGet: {path: /ready, port: 15014}}
----
-` + helloApp(dir));
+  writeFileSync(file, istiodManifests(['--port', '15010', '--monitoring-port', '15014', '--debounce', '20ms', '--ca-reload-interval', '250ms', '--zipkin-port', 'none', '--dashboard-port', 'none'], { revision: 'default' }) + helloApp(dir));
   return file;
 }
 
 test('the runtime\'s root rotates under traffic: pods\' root files follow, no request fails, the sidecar reconnects to a new istiod with its new certificate', async (t) => {
-  const mesh = new TestMesh();
-  t.after(() => mesh.cleanup());
-  await mesh.start();
-  const applied = mesh.weft('apply', '-f', manifests(mesh.home));
-  assert.equal(applied.code, 0, applied.stderr);
+  const mesh = await startMeshWith(t, manifests);
   const app = await until('hello 2/2', async () => (await mesh.pods('shop')).find((p) => readyCount(p) === '2/2'), 30_000);
   const rootFile = join(mesh.home, 'pods', 'shop', app.metadata.name, 'root-cert.pem');
   const roots = () => (readFileSync(rootFile, 'utf8').match(CERT) ?? []).length;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestMesh, until, httpGet, readyCount, CLI, type PodItem } from './testing.js';
+import { TestMesh, startMeshWith, until, httpGet, readyCount, CLI, type PodItem } from './testing.js';
 import { processAlive } from './lock.js';
 
 /** Alive and not a zombie (an orphan killed in a container may wait for a reaper that never comes). */
@@ -117,10 +117,7 @@ spec:
 });
 
 test('one daemon per home; restarts, clean or crashed, lose no resource and leave no process', async (t) => {
-  const mesh = new TestMesh();
-  t.after(() => mesh.cleanup());
-  await mesh.start();
-  assert.equal(mesh.weft('apply', '-f', manifests(mesh.home)).code, 0);
+  const mesh = await startMeshWith(t, manifests);
   const first = await until('cart ready', async () => (await pods(mesh)).find((p) => readyCount(p) === '1/1'));
 
   const second = spawnSync(process.execPath, [CLI, 'up', '--foreground', '--no-install'], { env: { ...process.env, WEFT_HOME: mesh.home }, encoding: 'utf8', timeout: 20_000 });

@@ -222,3 +222,45 @@ spec:
     - destination: {host: hello.shop.svc.cluster.local, port: {number: 9080}}
 `;
 }
+
+/**
+ * Namespace istio-system and an `istiod` Deployment running `weft control-plane` with `args`,
+ * ready on its monitoring port; `revision` labels the pod istio.io/rev. Returns the YAML, ending
+ * in a `---` so more documents can follow.
+ */
+export function istiodManifests(args: readonly string[], options: { revision?: string } = {}): string {
+  const labels = options.revision ? `{app: istiod, istio.io/rev: ${options.revision}}` : '{app: istiod}';
+  return `apiVersion: v1
+kind: Namespace
+metadata: {name: istio-system}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  selector: {matchLabels: {app: istiod}}
+  template:
+    metadata: {labels: ${labels}}
+    spec:
+      containers:
+      - name: discovery
+        image: weft
+        command: [weft, control-plane]
+        args: [${args.map((a) => JSON.stringify(a)).join(', ')}]
+        readinessProbe: {httpGet: {path: /ready, port: 15014}}
+---
+`;
+}
+
+/**
+ * A daemon started for one test (`daemonArgs` for `weft up`), cleaned up after it, with
+ * `manifests(home)` applied; throws with the CLI's stderr if the apply fails.
+ */
+export async function startMeshWith(t: { after(fn: () => unknown): void }, manifests: (home: string) => string, ...daemonArgs: string[]): Promise<TestMesh> {
+  const mesh = new TestMesh();
+  t.after(() => mesh.cleanup());
+  await mesh.start(...daemonArgs);
+  const applied = mesh.weft('apply', '-f', manifests(mesh.home));
+  if (applied.code !== 0) throw new Error(`weft apply failed (${applied.code}): ${applied.stderr}`);
+  return mesh;
+}

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { PROXY_OPTIONS } from './proxy.js';
 import { readProxyFlags } from './proxy-flags.js';
 import { bundleProxy, PROXY_BUNDLE_ENTRY } from './proxy-bundle.js';
 import { cluster, endpoints, forward, httpListener, proxyConfig, route, vhost } from '../../proxy/test-config.js';
-import { send, startUpstream } from '../../proxy/test-kit.js';
+import { send, spawnProxy, startUpstream } from '../../proxy/test-kit.js';
 
 const CLI_DIR = fileURLToPath(new URL('../', import.meta.url));
 const MAIN = join(CLI_DIR, 'main.js');
@@ -90,28 +90,12 @@ test('the bundle: same help and errors as `weft proxy`, serves a config, loads n
   const log = join(work, 'resolved.txt');
   writeFileSync(join(work, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
   writeFileSync(join(work, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${join(work, 'hooks.mjs')}`).href)});\n`);
-  const child = spawn(process.execPath, ['--import', join(work, 'register.mjs'), bundle, 'proxy', '--config', configPath, '--bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0', '--status-port', '0', '--port-map', '80=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const ready = await new Promise<{ ports: Record<string, number> }>((resolve, reject) => {
-    const check = () => {
-      const m = /weft proxy ready (\{.*\})/.exec(out);
-      if (m?.[1]) resolve(JSON.parse(m[1]) as { ports: Record<string, number> });
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${err}`)));
-  });
-  const port = ready.ports['gateway:80'];
+  const proxy = await spawnProxy(t, bundle, ['--config', configPath, '--bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0', '--status-port', '0', '--port-map', '80=0'], ['--import', join(work, 'register.mjs')]);
+  const port = proxy.ports['gateway:80'];
   assert.ok(port);
   assert.equal((await send(port)).body, 'up');
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  proxy.child.kill('SIGTERM');
+  await proxy.exited;
 
   const ours = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:') && !u.includes('/register.mjs'));
   assert.deepEqual(ours.filter((u) => u.includes('node_modules')), [], 'no npm package for a plain config');

@@ -15,7 +15,7 @@ import { istioSni, outboundClusterName, spiffeId } from './names.js';
 import { loadAssignment } from '../endpoints/endpoints.js';
 import type { Snapshot } from '../snapshot.js';
 import type { MergedDestinationRule } from '../snapshot/destination-rules.js';
-import { localityAssignment, sharedCluster, type BuiltCluster } from './shared.js';
+import { localityAssignment, readsProxyLabels, sharedCluster, type BuiltCluster } from './shared.js';
 import type { LocalityContext } from '../endpoints/locality.js';
 
 export function addOutboundClusters(scope: ProxyScope, set: ClusterSet): void {
@@ -36,6 +36,10 @@ function addCluster(scope: ProxyScope, set: ClusterSet, service: Service, port: 
   // that rule (shared.ts); locality load balancing is relative to the proxy, so not shared.
   const built = sharedCluster(scope.snapshot, service, port.port, subset?.name, dr, () => buildCluster(scope.snapshot, dr, service, port, subset, source));
   const locality = built.assign && localityContext(scope, built.policy);
+  if (locality) {
+    set.reads.locality = true;
+    set.reads.labels ||= readsProxyLabels(locality);
+  }
   set.add(built.cluster, locality ? localityAssignment(built, locality) : built.assignment, built.hash);
 }
 

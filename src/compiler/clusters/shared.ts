@@ -34,9 +34,7 @@ export interface BuiltCluster {
  */
 export function localityAssignment(built: BuiltCluster, locality: LocalityContext): ClusterLoadAssignment | undefined {
   if (!built.assign) return built.assignment;
-  const { setting } = locality;
-  const readsLabels = locality.enableFailover && (setting.distribute?.length ?? 0) === 0 && (setting.failoverPriority?.length ?? 0) > 0;
-  if (readsLabels) return built.assign(locality);
+  if (readsProxyLabels(locality)) return built.assign(locality);
   built.byLocality ??= new Map();
   let assignment = built.byLocality.get(locality.proxyLocality);
   if (!assignment) {
@@ -44,6 +42,12 @@ export function localityAssignment(built: BuiltCluster, locality: LocalityContex
     built.byLocality.set(locality.proxyLocality, assignment);
   }
   return assignment;
+}
+
+/** Whether applyLocalityLb reads the proxy's labels (failoverPriority), not only its locality. */
+export function readsProxyLabels(locality: LocalityContext): boolean {
+  const { setting } = locality;
+  return locality.enableFailover && (setting.distribute?.length ?? 0) === 0 && (setting.failoverPriority?.length ?? 0) > 0;
 }
 
 interface Memo {

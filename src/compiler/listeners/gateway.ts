@@ -86,6 +86,16 @@ function downstreamTls(tls: ServerTLSSettings): DownstreamTls | undefined {
   const certificate = credential ?? (tls.serverCertificate ? `file-cert:${tls.serverCertificate}~${tls.privateKey ?? ''}` : '');
   const ca = mode === 'SIMPLE' ? undefined
     : tls.caCertCredentialName ?? (credential ? `${credential}-cacert` : tls.caCertificates ? `file-root:${tls.caCertificates}` : undefined);
+  return terminatingTls(mode, certificate, ca, tls);
+}
+
+/** What server TLS adds once mode and certificates are chosen; a Sidecar ingress port sets it the same way as a gateway. */
+export function terminatingTls(
+  mode: DownstreamTls['mode'],
+  certificate: string,
+  ca: string | undefined,
+  tls: { subjectAltNames?: readonly string[]; minProtocolVersion?: string; maxProtocolVersion?: string },
+): DownstreamTls {
   return {
     mode,
     certificate,

@@ -16,6 +16,7 @@ import type { ClusterLoadAssignment, DownstreamTls, Endpoint } from '../../proxy
 import { parseProtocol, type Protocol } from '../../registry/index.js';
 import type { ProxyScope } from '../scope.js';
 import type { Sidecar } from '../snapshot/gateways-sidecars.js';
+import { terminatingTls } from './gateway.js';
 
 type IngressListener = NonNullable<Sidecar['spec']['ingress']>[number];
 type ConnectionPool = IngressListener['connectionPool'];
@@ -105,15 +106,7 @@ function downstreamTls(tls: NonNullable<IngressListener['tls']>): DownstreamTls 
   if (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL' && tls.mode !== 'OPTIONAL_MUTUAL') return undefined;
   const certificate = `file-cert:${tls.serverCertificate ?? ''}~${tls.privateKey ?? ''}`;
   const ca = tls.mode !== 'SIMPLE' && tls.caCertificates ? `file-root:${tls.caCertificates}` : undefined;
-  return {
-    mode: tls.mode,
-    certificate,
-    ...(ca ? { validationContext: ca } : {}),
-    ...(tls.subjectAltNames?.length ? { subjectAltNames: [...tls.subjectAltNames] } : {}),
-    alpn: ['h2', 'http/1.1'],
-    ...(tls.minProtocolVersion ? { minProtocolVersion: tls.minProtocolVersion } : {}),
-    ...(tls.maxProtocolVersion ? { maxProtocolVersion: tls.maxProtocolVersion } : {}),
-  };
+  return terminatingTls(tls.mode, certificate, ca, tls);
 }
 
 /** The `inbound|<port>||` assignment of an ingress port. */

@@ -27,6 +27,8 @@ export interface MergedDestinationRule {
 
 export interface DestinationRuleIndex {
   lookup(client: { namespace: string; labels: Record<string, string> }, hostname: string, serviceNamespace: string): MergedDestinationRule | undefined;
+  /** The workloadSelectors of a namespace's rules: the only way a client's labels change a lookup. */
+  selectors(namespace: string): readonly Record<string, string>[];
 }
 
 export function indexDestinationRules(resources: readonly AnyResource[], mesh: MeshOptions): DestinationRuleIndex {
@@ -56,6 +58,7 @@ export function indexDestinationRules(resources: readonly AnyResource[], mesh: M
   };
 
   return {
+    selectors: (namespace) => (byNamespace.get(namespace) ?? []).flatMap((m) => (m.selector ? [m.selector] : [])),
     lookup(client, hostname, serviceNamespace) {
       return inNamespace(client.namespace, client, hostname, true)
         ?? (serviceNamespace !== client.namespace ? inNamespace(serviceNamespace, client, hostname, false) : undefined)

@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { FilterChain, Listener, ProxyConfig } from '../../proxy-config/index.js';
 import { repoPath } from '../../lib/repo.js';
-import { startProxy, type TestProxy } from '../test-kit.js';
+import { startProxy, type TestProxy, freePort } from '../test-kit.js';
 import { cluster, proxyConfig } from '../test-config.js';
-import { makeTestPki } from '../test-pki.js';
+import { makeTestPki, workloadSecrets } from '../test-pki.js';
 
 /** The golden's port-level DISABLE port and its declared (Service) port. */
 const GOLDEN_DISABLE_PORT = 8000;
@@ -61,16 +61,6 @@ async function tcpApp(): Promise<{ server: net.Server; port: number; accepted: (
   return { server, port: (server.address() as net.AddressInfo).port, accepted: () => accepted };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Sends `ping` (plaintext or over TLS) and resolves with what came back before the close. */
 function exchange(port: number, tlsOptions?: tls.ConnectionOptions): Promise<string> {
   return new Promise((resolve) => {
@@ -107,7 +97,7 @@ before(async () => {
     routes: [],
     clusters: [cluster('InboundPassthroughClusterIpv4', { discovery: 'original-dst', protocol: 'tcp', loadBalancer: { policy: 'PASSTHROUGH' } })],
     endpoints: [],
-    secrets: [{ name: 'default', certificateChain: pki.server.cert, privateKey: pki.server.key }, { name: 'ROOTCA', trustedCa: pki.ca }],
+    secrets: workloadSecrets(pki.ca, pki.server),
   });
   // The declared port's HTTP chains need their route config; this test only checks that they, not the catch-all, get the connection.
   config.routes = [{ name: `inbound|${GOLDEN_SERVICE_PORT}||`, virtualHosts: [] }];

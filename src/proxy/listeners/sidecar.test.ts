@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { Listener } from '../../proxy-config/index.js';
-import { startProxy, startUpstream, send, sendRaw, type TestProxy, type TestUpstream } from '../test-kit.js';
+import { startProxy, startUpstream, send, sendRaw, type TestProxy, type TestUpstream, freePort } from '../test-kit.js';
 import { cluster, endpoints, forward, httpListener, proxyConfig, route, vhost } from '../test-config.js';
 
 let reviews: TestUpstream, ratings: TestUpstream, app: TestUpstream;
@@ -113,16 +113,6 @@ test('inbound: a port of --inbound-port-map serves the workload port it names', 
   const capture = await sendRaw(proxy.port('inbound'), 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 500);
   assert.equal(capture, '');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;

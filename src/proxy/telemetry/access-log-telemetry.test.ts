@@ -8,12 +8,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { MeshRuntimeConfig, ProxyConfig } from '../../proxy-config/index.js';
 import { repoPath } from '../../lib/repo.js';
-import { send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../test-kit.js';
+import { send, startProxy, startUpstream, type TestProxy, type TestUpstream, freePort } from '../test-kit.js';
 import { cluster, endpoints, forward, httpListener, proxyConfig, route, vhost } from '../test-config.js';
 
 /** The mesh runtime config the compiler emitted for `nodeId` in the golden case. */
@@ -22,16 +21,6 @@ function goldenMesh(nodeId: string): MeshRuntimeConfig {
   const mesh = docs.find((c) => c.node.id === nodeId)?.mesh;
   if (!mesh) throw new Error(`no config for ${nodeId} in telemetry/access-log-precedence.out.yaml`);
   return mesh;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 let app: TestUpstream;

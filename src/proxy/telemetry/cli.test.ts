@@ -5,13 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startUpstream, send } from '../test-kit.js';
+import { startUpstream, send, spawnProxy } from '../test-kit.js';
 import { cluster, endpoints, forward, httpListener, proxyConfig, route, vhost } from '../test-config.js';
 import { parseExposition, sum } from './parse.js';
 
@@ -53,26 +52,16 @@ test('weft proxy: access log on stdout, metrics on the prometheus port, merged w
   });
   const configPath = join(dir, 'proxy.json');
   writeFileSync(configPath, JSON.stringify({ ...base, mesh: { ...base.mesh, accessLog: { encoding: 'JSON', file: '/dev/stdout' } } }));
-  const child = spawn(process.execPath, [main, 'proxy', '--config', configPath, '--bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--port-map', '80=0',
-    '--prometheus-port', '0', '--status-port', '0', '--app-metrics-port', String(app.port), '--app-metrics-path', '/metrics'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  await until(() => /weft proxy ready/.test(out) || child.exitCode !== null);
-  const ready = /weft proxy ready (\{.*\})/.exec(out);
-  assert.ok(ready?.[1], `proxy did not start: ${err}`);
-  const ports = (JSON.parse(ready[1]) as { ports: Record<string, number> }).ports;
+  const proxy = await spawnProxy(t, main, ['--config', configPath, '--bind', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--port-map', '80=0',
+    '--prometheus-port', '0', '--status-port', '0', '--app-metrics-port', String(app.port), '--app-metrics-path', '/metrics']);
+  const ports = proxy.ports;
   assert.ok(ports.prometheus && ports.status && ports['gateway:80'] && ports.admin, JSON.stringify(ports));
 
   assert.equal((await send(ports['gateway:80'] ?? 0, { path: '/productpage', host: 'bookinfo.example.com' })).status, 200);
   // The endpoint names no workload (no sidecar known behind it): the metadata exchange is not offered to it.
   assert.equal(app.received.find((r) => r.url === '/productpage')?.headers['x-envoy-peer-metadata'], undefined);
-  await until(() => out.includes('"path":"/productpage"'));
-  const line = out.split('\n').find((l) => l.includes('"path":"/productpage"')) ?? '';
+  await until(() => proxy.stdout().includes('"path":"/productpage"'));
+  const line = proxy.stdout().split('\n').find((l) => l.includes('"path":"/productpage"')) ?? '';
   const entry = JSON.parse(line) as Record<string, unknown>;
   assert.equal(entry.response_code, 200);
   assert.equal(entry.authority, 'bookinfo.example.com');

@@ -10,21 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
-import net from 'node:net';
-import { send } from '../test-kit.js';
+import { send, freePort } from '../test-kit.js';
 import { startTestMesh } from './test-mesh.js';
 
 const binary = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0 ? 'prometheus' : undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function query(port: number, promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   return new Promise((resolve, reject) => {

@@ -13,10 +13,11 @@ import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Listener, MeshRuntimeConfig, ProxyConfig, Secret } from '../../proxy-config/index.js';
-import { startProxy, type TestProxy } from '../test-kit.js';
+import type { Listener, MeshRuntimeConfig, ProxyConfig } from '../../proxy-config/index.js';
+import { startProxy, type TestProxy, freePort } from '../test-kit.js';
 import { cluster, proxyConfig } from '../test-config.js';
-import { makeTestPki, type TestLeaf } from '../test-pki.js';
+import { makeTestPki, workloadSecrets } from '../test-pki.js';
+import { closed, tunnelEcho } from './test-mesh.js';
 
 const MYSQL = 'outbound|3306||mysql.db.svc.cluster.local';
 const CLIENT_TEXT = '%FILTER_STATE(upstream_peer:FIELD:workload)% %FILTER_STATE(upstream_peer:FIELD:namespace)% %FILTER_STATE(downstream_peer:FIELD:workload)% [%FILTER_STATE(upstream_peer:PLAIN)%] %FILTER_STATE(upstream_peer:TYPED):40% %FILTER_STATE(istio.other)% %UPSTREAM_CLUSTER_RAW% %BYTES_SENT%';
@@ -31,20 +32,6 @@ interface Pair {
   serverLog: string[];
   /** A TCP round trip to mysql through the client sidecar (a CONNECT tunnel), closed once echoed. */
   roundTrip(bytes: string): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function secrets(ca: string, own: TestLeaf): Secret[] {
-  return [{ name: 'default', certificateChain: own.cert, privateKey: own.key }, { name: 'ROOTCA', trustedCa: ca }];
 }
 
 function as(config: ProxyConfig, id: string, namespace: string, workload: string, labels: Record<string, string>, accessLog: AccessLog): ProxyConfig {
@@ -76,7 +63,7 @@ async function startPair(t: { after(fn: () => unknown): void }, logs: { client: 
     role: 'sidecar', listeners: [inbound], routes: [],
     clusters: [cluster('inbound|3306||', { protocol: 'tcp', service: { host: 'mysql.db.svc.cluster.local', name: 'mysql', namespace: 'db', port: 3306 } })],
     endpoints: [{ cluster: 'inbound|3306||', endpoints: [{ address: '127.0.0.1', port: echoPort, weight: 1, labels: {}, tlsMode: 'disabled', healthy: true }] }],
-    secrets: secrets(pki.ca, serverLeaf),
+    secrets: workloadSecrets(pki.ca, serverLeaf),
   }), 'mysql-v1-5b7c.db', 'db', 'mysql-v1', { app: 'mysql', version: 'v1' }, logs.server);
   const serverLog: string[] = [];
   const ports = { outbound: 0, inbound: 0, admin: 0, health: 0, prometheus: 0, status: 0 };
@@ -90,7 +77,7 @@ async function startPair(t: { after(fn: () => unknown): void }, logs: { client: 
     clusters: [cluster(MYSQL, { protocol: 'tcp', service: { host: 'mysql.db.svc.cluster.local', name: 'mysql', namespace: 'db', port: 3306 } })],
     // tlsMode istio: auto mTLS, ISTIO_MUTUAL with Istio's ALPN, to the server sidecar's SPIFFE ID.
     endpoints: [{ cluster: MYSQL, endpoints: [{ address: '127.0.0.1', port: inboundPort, weight: 1, labels: { app: 'mysql', version: 'v1' }, workload: { name: 'mysql-v1', namespace: 'db', serviceAccount: 'mysql' }, tlsMode: 'istio', healthy: true }] }],
-    secrets: secrets(pki.ca, clientLeaf),
+    secrets: workloadSecrets(pki.ca, clientLeaf),
   }), 'productpage-v1-7d9f.default', 'default', 'productpage-v1', { app: 'productpage', version: 'v1' }, logs.client);
   const clientLog: string[] = [];
   const client = await startProxy(clientConfig, { bootstrap: { ports }, proxy: { accessLogSink: (l) => clientLog.push(l) } });
@@ -98,17 +85,7 @@ async function startPair(t: { after(fn: () => unknown): void }, logs: { client: 
 
   return {
     client, server, clientLog, serverLog,
-    roundTrip: (bytes) => new Promise((resolve, reject) => {
-      const socket = net.connect(client.port('outbound'), '127.0.0.1');
-      let got = '';
-      socket.on('error', reject);
-      socket.on('data', (c: Buffer) => {
-        got += c.toString();
-        if (got.endsWith(bytes)) socket.end();
-      });
-      socket.on('close', () => resolve());
-      socket.write(`CONNECT mysql.db.svc.cluster.local:3306 HTTP/1.1\r\nHost: mysql.db.svc.cluster.local:3306\r\n\r\n${bytes}`);
-    }),
+    roundTrip: (bytes) => tunnelEcho(client.port('outbound'), 'mysql.db.svc.cluster.local:3306', bytes).then(closed),
   };
 }
 

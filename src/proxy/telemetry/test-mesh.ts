@@ -6,8 +6,9 @@
  * request and connection into arrays.
  */
 import net from 'node:net';
-import type { Cluster, Listener, MeshRuntimeConfig, ProxyConfig, Secret } from '../../proxy-config/index.js';
-import { startProxy, startUpstream, type TestProxy, type TestUpstream } from '../test-kit.js';
+import type { Cluster, Listener, MeshRuntimeConfig, ProxyConfig } from '../../proxy-config/index.js';
+import { startProxy, startUpstream, type TestProxy, type TestUpstream, freePort } from '../test-kit.js';
+import { workloadSecrets } from '../test-pki.js';
 import { cluster, endpoints, forward, httpListener, proxyConfig, route, vhost } from '../test-config.js';
 
 export interface TestMesh {
@@ -23,16 +24,6 @@ export interface TestMesh {
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function svc(name: string, port: number): Cluster['service'] {
   return { host: `${name}.default.svc.cluster.local`, name, namespace: 'default', port };
 }
@@ -46,10 +37,6 @@ export interface MeshPki {
   ca: string;
   client: { cert: string; key: string };
   server: { cert: string; key: string };
-}
-
-function secrets(ca: string, own: { cert: string; key: string }): Secret[] {
-  return [{ name: 'default', certificateChain: own.cert, privateKey: own.key }, { name: 'ROOTCA', trustedCa: ca }];
 }
 
 /** `clientMesh` / `serverMesh`: mesh settings (Telemetry's tracing, metrics, access logs) laid over each proxy's. */
@@ -81,7 +68,7 @@ export async function startTestMesh(opts: { encoding?: 'TEXT' | 'JSON'; pki?: Me
     routes: [{ name: 'inbound|9080||', virtualHosts: [vhost('inbound|http|9080', ['*'], [route('default', {}, forward('inbound|9080||'))])] }],
     clusters: [cluster('inbound|9080||', { service: svc('reviews', 9080) })],
     endpoints: [endpoints('inbound|9080||', [app.port])],
-    ...(pki ? { secrets: secrets(pki.ca, pki.server) } : {}),
+    ...(pki ? { secrets: workloadSecrets(pki.ca, pki.server) } : {}),
   });
   const serverConfig = node({ ...serverBase, mesh: { ...serverBase.mesh, accessLog, ...opts.serverMesh } }, 'reviews-v2', { app: 'reviews', version: 'v2' });
   const serverLog: string[] = [];
@@ -109,7 +96,7 @@ export async function startTestMesh(opts: { encoding?: 'TEXT' | 'JSON'; pki?: Me
       { cluster: ratingsCluster, endpoints: [{ address: '127.0.0.1', port: closedPort, weight: 1, labels: { app: 'ratings', version: 'v1' }, workload: { name: 'ratings-v1', namespace: 'default', serviceAccount: 'bookinfo-ratings' }, tlsMode: 'disabled', healthy: true }] },
       { cluster: mysqlCluster, endpoints: [{ address: '127.0.0.1', port: echoPort, weight: 1, labels: { app: 'mysql' }, workload: { name: 'mysql-v1', namespace: 'db', serviceAccount: 'mysql' }, tlsMode: 'disabled', healthy: true }] },
     ],
-    ...(pki ? { secrets: secrets(pki.ca, pki.client) } : {}),
+    ...(pki ? { secrets: workloadSecrets(pki.ca, pki.client) } : {}),
   });
   const clientConfig = node({ ...clientBase, mesh: { ...clientBase.mesh, accessLog, ...opts.clientMesh } }, 'productpage-v1', { app: 'productpage', version: 'v1' });
   const clientLog: string[] = [];
@@ -117,31 +104,41 @@ export async function startTestMesh(opts: { encoding?: 'TEXT' | 'JSON'; pki?: Me
 
   return {
     client, server, app, clientLog, serverLog,
-    tcpOpen: (bytes) => new Promise((resolve, reject) => {
-      const socket = net.connect(client.port('outbound'), '127.0.0.1');
-      let got = '';
-      socket.on('error', reject);
-      socket.on('data', (c: Buffer) => {
-        got += c.toString();
-        if (got.endsWith(bytes)) resolve(socket);
-      });
-      socket.write(`CONNECT mysql.default.svc.cluster.local:3306 HTTP/1.1\r\nHost: mysql.default.svc.cluster.local:3306\r\n\r\n${bytes}`);
-    }),
-    tcpRoundTrip: (bytes) => new Promise((resolve, reject) => {
-      const socket = net.connect(client.port('outbound'), '127.0.0.1');
-      let got = '';
-      socket.on('error', reject);
-      socket.on('data', (c: Buffer) => {
-        got += c.toString();
-        if (got.endsWith(bytes)) socket.end();
-      });
-      socket.on('close', () => resolve());
-      socket.write(`CONNECT mysql.default.svc.cluster.local:3306 HTTP/1.1\r\nHost: mysql.default.svc.cluster.local:3306\r\n\r\n${bytes}`);
-    }),
+    tcpOpen: (bytes) => tunnelEcho(client.port('outbound'), MYSQL_AUTHORITY, bytes),
+    tcpRoundTrip: (bytes) => tunnelEcho(client.port('outbound'), MYSQL_AUTHORITY, bytes).then(closed),
     close: async () => {
       await Promise.all([client.close(), server.close()]);
       await app.close();
       echo.close();
     },
   };
+}
+
+const MYSQL_AUTHORITY = 'mysql.default.svc.cluster.local:3306';
+
+/**
+ * A CONNECT tunnel to `authority` through a sidecar's outbound port (how these tests reach a TCP
+ * service), `bytes` sent through it; resolves with the open socket once an echo server has sent
+ * them back.
+ */
+export function tunnelEcho(port: number, authority: string, bytes: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let got = '';
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`tunnel to ${authority} closed before the echo: ${JSON.stringify(got)}`)));
+    socket.on('data', (c: Buffer) => {
+      got += c.toString();
+      if (got.endsWith(bytes)) resolve(socket);
+    });
+    socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n${bytes}`);
+  });
+}
+
+/** Ends the socket and waits until it has closed (both sides log a connection once it is closed). */
+export function closed(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    socket.once('close', () => resolve());
+    socket.end();
+  });
 }

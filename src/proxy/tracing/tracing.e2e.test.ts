@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import type { Cluster, Listener, ProxyConfig } from '../../proxy-config/index.js';
-import { startProxy, send, type TestProxy } from '../test-kit.js';
+import { startProxy, send, type TestProxy, freePort } from '../test-kit.js';
 import { cluster, endpoints, forward, httpListener, proxyConfig, route, vhost } from '../test-config.js';
 import { TraceServer } from '../../telemetry/index.js';
 import type { Span } from '../../telemetry/index.js';
@@ -21,11 +21,6 @@ const TRACE_HEADERS = ['x-request-id', 'traceparent', 'tracestate', 'x-b3-tracei
 
 function listen(server: http.Server | net.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
-}
-
-function freePort(): Promise<number> {
-  const s = net.createServer();
-  return listen(s).then((port) => new Promise((resolve) => s.close(() => resolve(port))));
 }
 
 function svc(name: string, port: number): Cluster['service'] {

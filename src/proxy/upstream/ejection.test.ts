@@ -6,20 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutlierDetection } from '../../proxy-config/index.js';
 import { Upstreams, UpstreamError } from './index.js';
-import { ManualClock, assignment, closedPort, cluster, endpoint, readAll, startUpstream } from './fixtures.js';
+import { ManualClock, assignment, closedPort, cluster, endpoint, outlierDetection, readAll, startUpstream } from './fixtures.js';
 
 const get = { method: 'GET', path: '/', headers: { host: 'svc' }, body: null };
-const outlier = (overrides: Partial<OutlierDetection> = {}): OutlierDetection => ({
-  consecutive5xxErrors: 3,
-  consecutiveGatewayErrors: 0,
-  consecutiveLocalOriginFailures: 0,
-  splitExternalLocalOriginErrors: false,
-  intervalMs: 1_000,
-  baseEjectionTimeMs: 30_000,
-  maxEjectionPercent: 100,
-  minHealthPercent: 0,
-  ...overrides,
-});
+const outlier = (overrides: Partial<OutlierDetection> = {}): OutlierDetection => outlierDetection({ consecutive5xxErrors: 3, intervalMs: 1_000, ...overrides });
 
 async function outcome(u: Upstreams): Promise<string> {
   try {

@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
-import type { Cluster, ClusterLoadAssignment, Endpoint } from '../../proxy-config/index.js';
+import type { Cluster, ClusterLoadAssignment, Endpoint, OutlierDetection } from '../../proxy-config/index.js';
 import type { Clock, SetTimer, Timer } from './clock.js';
 
 import { seededRandom } from '../../lib/random.js';
@@ -200,6 +200,21 @@ export function cluster(name: string, overrides: Partial<Cluster> = {}): Cluster
     loadBalancer: { policy: 'ROUND_ROBIN' },
     connectTimeoutMs: 1000,
     circuitBreakers: { maxConnections: 2 ** 32 - 1, maxPendingRequests: 2 ** 32 - 1, maxRequests: 2 ** 32 - 1, maxRetries: 2 ** 32 - 1, maxRequestsPerConnection: 0 },
+    ...overrides,
+  };
+}
+
+/** Outlier detection on 5xx only (Istio's default count and interval), ejecting up to every host; tests override what they probe. */
+export function outlierDetection(overrides: Partial<OutlierDetection> = {}): OutlierDetection {
+  return {
+    consecutive5xxErrors: 5,
+    consecutiveGatewayErrors: 0,
+    consecutiveLocalOriginFailures: 0,
+    splitExternalLocalOriginErrors: false,
+    intervalMs: 10_000,
+    baseEjectionTimeMs: 30_000,
+    maxEjectionPercent: 100,
+    minHealthPercent: 0,
     ...overrides,
   };
 }

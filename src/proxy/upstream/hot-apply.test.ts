@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { Upstreams, UpstreamError } from './index.js';
-import { ManualClock, assignment, cluster, readAll, startUpstream } from './fixtures.js';
+import { ManualClock, assignment, cluster, outlierDetection, readAll, startUpstream } from './fixtures.js';
 
 const get = { method: 'GET', path: '/', headers: { host: 'svc' }, body: null };
 
@@ -63,7 +63,7 @@ test('outlier ejection survives an apply() that keeps the endpoint', async (t) =
   const clock = new ManualClock();
   const u = new Upstreams({ now: clock.now, random: clock.random, setTimer: clock.setTimer });
   t.after(() => Promise.all([u.close(), bad.close(), good.close()]));
-  const od = { consecutive5xxErrors: 2, consecutiveGatewayErrors: 0, consecutiveLocalOriginFailures: 0, splitExternalLocalOriginErrors: false, intervalMs: 1000, baseEjectionTimeMs: 10_000, maxEjectionPercent: 100, minHealthPercent: 0 };
+  const od = outlierDetection({ consecutive5xxErrors: 2, intervalMs: 1000, baseEjectionTimeMs: 10_000 });
   const config = cluster('c', { loadBalancer: { policy: 'ROUND_ROBIN' }, outlierDetection: od });
   u.apply([config], [assignment('c', [bad.endpoint(), good.endpoint()])]);
   for (let i = 0; i < 4; i++) await readAll((await u.send('c', get)).body);

@@ -9,22 +9,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { ClusterLoadAssignment, Endpoint, LoadBalancer, OutlierDetection } from '../../proxy-config/index.js';
+import type { ClusterLoadAssignment, Endpoint, LoadBalancer } from '../../proxy-config/index.js';
 import { repoPath } from '../../lib/repo.js';
 import { Upstreams, UpstreamError } from './index.js';
-import { ManualClock, assignment, cluster, readAll, startUpstream, type TestUpstream } from './fixtures.js';
+import { ManualClock, assignment, cluster, outlierDetection, readAll, startUpstream, type TestUpstream } from './fixtures.js';
 
 const get = { method: 'GET', path: '/', headers: { host: 'svc' }, body: null };
-const outlier: OutlierDetection = {
-  consecutive5xxErrors: 1,
-  consecutiveGatewayErrors: 0,
-  consecutiveLocalOriginFailures: 0,
-  splitExternalLocalOriginErrors: false,
-  intervalMs: 1_000,
-  baseEjectionTimeMs: 30_000,
-  maxEjectionPercent: 100,
-  minHealthPercent: 0,
-};
+const outlier = outlierDetection({ consecutive5xxErrors: 1, intervalMs: 1_000 });
 
 type Server = TestUpstream & { failing: boolean };
 

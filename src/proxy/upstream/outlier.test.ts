@@ -2,19 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutlierDetection } from '../../proxy-config/index.js';
 import { HostOutlierState, OutlierDetector } from './outlier.js';
-import { ManualClock } from './fixtures.js';
+import { ManualClock, outlierDetection } from './fixtures.js';
 
-const config = (overrides: Partial<OutlierDetection> = {}): OutlierDetection => ({
-  consecutive5xxErrors: 5,
-  consecutiveGatewayErrors: 0,
-  consecutiveLocalOriginFailures: 0,
-  splitExternalLocalOriginErrors: false,
-  intervalMs: 10_000,
-  baseEjectionTimeMs: 30_000,
-  maxEjectionPercent: 100,
-  minHealthPercent: 0,
-  ...overrides,
-});
+const config = outlierDetection;
 
 function setup(overrides: Partial<OutlierDetection> = {}, n = 3) {
   const clock = new ManualClock();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { SourceEvent } from '../source.js';
 import { formatDiagnostic } from '../../lib/diagnostic.js';
 import { FakeApiServer, type FakeApiServerOptions } from './fake-api-server.js';
-import { KubernetesSource } from './kubernetes.js';
+import { KubernetesSource, type KubernetesSourceOptions } from './kubernetes.js';
 import type { Connection } from './connection.js';
 
 const TOKEN = 'test-token-123';
@@ -30,13 +30,14 @@ const pod = (name: string, ip: string) => ({
 
 const meshConfigMap = (mesh: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh } });
 
-async function setup(t: TestContext, options: Partial<FakeApiServerOptions> = {}, seed: Record<string, unknown>[] = [], debounceMs = 20) {
+/** A fake API server seeded with `seed` and a started source watching it; `sourceOptions` override the source's (fast) defaults. */
+async function setup(t: TestContext, options: Partial<FakeApiServerOptions> = {}, seed: Record<string, unknown>[] = [], sourceOptions: Partial<KubernetesSourceOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-kube-'));
   const api = new FakeApiServer(dir, { token: TOKEN, ...options });
   for (const o of seed) api.put(o);
   const server = await api.listen();
   const connection: Connection = { server, ca: api.ca, insecureSkipTlsVerify: false, namespace: 'default', describe: 'test', credentials: () => Promise.resolve({ token: TOKEN }), invalidate: () => {} };
-  const source = new KubernetesSource({ connection, debounceMs, backoff: { initialMs: 20, maxMs: 100 } });
+  const source = new KubernetesSource({ connection, debounceMs: 20, backoff: { initialMs: 20, maxMs: 100 }, ...sourceOptions });
   const events: SourceEvent[] = [];
   t.after(async () => {
     source.stop();
@@ -84,7 +85,7 @@ test('the initial list is one accepted set, server-set fields trimmed, meshConfi
 
 test('watch events: a burst is one set; modify and delete change it', async (t) => {
   // One window (200 ms) is far longer than three events written at once on one stream take to arrive.
-  const { api, events } = await setup(t, {}, [service], 200);
+  const { api, events } = await setup(t, {}, [service], { debounceMs: 200 });
   api.put(virtualService('a', 'v1'));
   api.put(virtualService('b', 'v1'));
   api.put(virtualService('c', 'v1'));
@@ -170,20 +171,10 @@ test('a cluster without the v1 CRD versions is read in v1beta1; a group it lacks
 });
 
 test('meshConfig: a revision reads istio-<revision>; an invalid mesh is reported at data.mesh and the last valid one stays', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'weft-kube-'));
-  const api = new FakeApiServer(dir, { token: TOKEN });
-  api.put(meshConfigMap('trustDomain: default.example'));
-  api.put({ ...meshConfigMap('trustDomain: canary.example'), metadata: { name: 'istio-canary', namespace: 'mesh-system' } });
-  const server = await api.listen();
-  const connection: Connection = { server, ca: api.ca, insecureSkipTlsVerify: false, namespace: 'default', describe: 'test', credentials: () => Promise.resolve({ token: TOKEN }), invalidate: () => {} };
-  const source = new KubernetesSource({ connection, namespace: 'mesh-system', revision: 'canary', debounceMs: 20, backoff: { initialMs: 20, maxMs: 100 } });
-  const events: SourceEvent[] = [];
-  t.after(async () => {
-    source.stop();
-    await api.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  await source.start((e) => events.push(e));
+  const { api, source, events } = await setup(t, {}, [
+    meshConfigMap('trustDomain: default.example'),
+    { ...meshConfigMap('trustDomain: canary.example'), metadata: { name: 'istio-canary', namespace: 'mesh-system' } },
+  ], { namespace: 'mesh-system', revision: 'canary' });
   const operator = () => source.current().find((r) => r.kind === 'IstioOperator');
   const first = operator();
   assert.ok(first?.kind === 'IstioOperator');

@@ -13,6 +13,7 @@
  */
 import type { LoadBalancer as LoadBalancerConfig } from '../../../proxy-config/index.js';
 import { EdfScheduler } from './edf.js';
+import { createLoadBalancer, isConsistentHash } from './policy.js';
 import type { BalancedHost, LoadBalancer, PickContext } from './types.js';
 
 /** Where the control plane put an endpoint: its priority level and locality (with its weight, if weighted). */
@@ -32,8 +33,6 @@ export interface PrioritySet<H extends BalancedHost> {
 
 const OVERPROVISIONING = 140;
 
-type Factory = <H extends BalancedHost>(config: LoadBalancerConfig, hosts: readonly H[], random: () => number) => LoadBalancer<H>;
-
 interface Level<H> {
   hosts: H[];
   available: H[];
@@ -48,7 +47,6 @@ export function prioritySet<H extends BalancedHost>(
   place: (h: H) => Placement,
   panicThreshold: number,
   random: () => number,
-  create: Factory,
 ): PrioritySet<H> {
   const byPriority = new Map<number, H[]>();
   for (const h of hosts) {
@@ -63,10 +61,10 @@ export function prioritySet<H extends BalancedHost>(
     return { hosts: all, available, health: Math.min(100, Math.floor((OVERPROVISIONING * available.length) / all.length)), panic: false };
   });
   const loads = priorityLoads(levels, panicThreshold);
-  const hashing = config.policy === 'RING_HASH' || config.policy === 'MAGLEV';
+  const hashing = isConsistentHash(config);
   const balancers = levels.map((level) => {
     const eligible = level.panic ? level.hosts : level.available;
-    return hashing || level.panic ? create(config, eligible, random) : localityBalancer(config, level, place, random, create);
+    return hashing || level.panic ? createLoadBalancer(config, eligible, random) : localityBalancer(config, level, place, random);
   });
   const pick = (ctx: PickContext): H | undefined => {
     // Envoy: hash % 100 + 1 against the cumulative loads; without a hash, a random draw.
@@ -119,8 +117,8 @@ function priorityLoads<H>(levels: Level<H>[], panicThreshold: number): number[] 
  * With them: EDF over localities by effective weight, then the policy within the locality; when
  * no locality has weight left, Envoy falls back to all the level's available hosts.
  */
-function localityBalancer<H extends BalancedHost>(config: LoadBalancerConfig, level: Level<H>, place: (h: H) => Placement, random: () => number, create: Factory): LoadBalancer<H> {
-  const whole = create(config, level.available, random);
+function localityBalancer<H extends BalancedHost>(config: LoadBalancerConfig, level: Level<H>, place: (h: H) => Placement, random: () => number): LoadBalancer<H> {
+  const whole = createLoadBalancer(config, level.available, random);
   const localities = new Map<string, { weight: number; hosts: H[]; available: H[] }>();
   let weighted = false;
   const available = new Set(level.available);
@@ -134,7 +132,7 @@ function localityBalancer<H extends BalancedHost>(config: LoadBalancerConfig, le
   }
   if (!weighted) return whole;
   const choices = [...localities.values()]
-    .map((l) => ({ effective: l.weight * Math.min(1, (OVERPROVISIONING / 100) * (l.available.length / l.hosts.length)), lb: create(config, l.available, random) }))
+    .map((l) => ({ effective: l.weight * Math.min(1, (OVERPROVISIONING / 100) * (l.available.length / l.hosts.length)), lb: createLoadBalancer(config, l.available, random) }))
     .filter((c) => c.effective > 0);
   if (choices.length === 0) return whole;
   if (choices.length === 1) return choices[0]?.lb ?? whole;
