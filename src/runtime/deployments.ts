@@ -170,6 +170,9 @@ export class DeploymentController {
         } catch (err) {
           this.#o.log.error('cannot store pod', { pod: key, error: (err as Error).message });
         }
+        // Service addresses are computed from the store: say so again once the pod is in it, or
+        // a sync already pending (from another pod) would read the old object and be the last.
+        this.#o.onPodsChanged();
       }, 20));
     }
     this.#o.onPodsChanged();

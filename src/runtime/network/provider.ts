@@ -81,6 +81,8 @@ export class NetnsNetwork implements NetworkProvider {
   #subnet: Subnet | undefined;
   readonly #pods = new Map<number, NetnsPod>();
   #hosts: HostEntry[] = [];
+  /** The last service rules handed to iptables-restore (see setServices). */
+  #servicesApplied: Promise<void> = Promise.resolve();
 
   constructor(meshId: string, opts: NetnsOptions = {}) {
     this.meshId = checkMeshId(meshId);
@@ -197,7 +199,12 @@ export class NetnsNetwork implements NetworkProvider {
   /** Replaces the VIP -> endpoint DNAT rules for pods without a sidecar, in one atomic swap. */
   async setServices(services: readonly ServiceVip[]): Promise<void> {
     if (!this.#subnet) throw new Error('the netns network is not set up');
-    await run('iptables-restore', ['-w', '--noflush'], serviceRules(`WEFT-${this.meshId}-SVC`, services, `WEFT-${this.meshId}-REJ`));
+    const rules = serviceRules(`WEFT-${this.meshId}-SVC`, services, `WEFT-${this.meshId}-REJ`);
+    // One restore at a time, in call order: callers do not wait, and an older document whose
+    // process started late (a loaded host) must never land after a newer one and stay.
+    const applied = this.#servicesApplied.then(() => run('iptables-restore', ['-w', '--noflush'], rules));
+    this.#servicesApplied = applied.then(() => undefined, () => undefined);
+    await applied;
   }
 
   get pods(): readonly NetnsPod[] {
@@ -205,6 +212,8 @@ export class NetnsNetwork implements NetworkProvider {
   }
 
   async teardown(): Promise<void> {
+    // A restore still queued would declare the service chains again after they are gone.
+    await this.#servicesApplied;
     await removeMeshNetwork(this.meshId);
     this.#pods.clear();
     this.#subnet = undefined;
