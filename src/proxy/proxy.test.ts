@@ -114,7 +114,7 @@ test('a config whose new port cannot be bound is rejected and nothing of it is a
   }
 });
 
-test('admin: /config_dump redacts secrets, /stats counts, /ready and /healthz/ready follow the state', async () => {
+test('admin: /config_dump redacts secrets, /stats counts, /ready and /healthz/ready follow the state, /memory reads the process', async () => {
   const a = await startUpstream('a');
   const config = gatewayTo(a, '7', { secrets: [{ name: 'gw-cert', certificateChain: '-----BEGIN CERTIFICATE-----', privateKey: '-----BEGIN PRIVATE KEY-----' }] });
   const p = await startProxy(config);
@@ -131,6 +131,10 @@ test('admin: /config_dump redacts secrets, /stats counts, /ready and /healthz/re
     assert.ok(Array.isArray(clusters.body));
     assert.equal((await send(p.port('admin'), { path: '/ready' })).body, 'LIVE\n');
     assert.equal((await send(p.port('health'), { path: '/healthz/ready' })).status, 200);
+    // /memory: this process's own figures, so a real sidecar's footprint can be read in place.
+    const memory = (await getJson(p.port('admin'), '/memory')).body as { process: { rss: number; heapUsed: number }; heapSpaces: Record<string, { used: number; committed: number }> };
+    assert.equal(memory.process.rss > memory.process.heapUsed && memory.process.heapUsed > 0, true);
+    assert.ok((memory.heapSpaces.old_space?.used ?? 0) > 0, JSON.stringify(memory.heapSpaces));
   } finally {
     await p.close();
     await a.close();

@@ -26,6 +26,7 @@ import { Telemetry } from './telemetry/recorder.js';
 import { startMergedMetricsServer, startPrometheusServer } from './telemetry/server.js';
 import { handleAppHealth } from './app-health.js';
 import { Tracer } from './tracing/tracer.js';
+import { startIdleCollector } from './idle-gc.js';
 
 export interface ProxyOptions {
   bootstrap: Bootstrap;
@@ -67,6 +68,7 @@ export class Proxy {
   /** Spans of sampled requests and connections, sent to meshConfig's Zipkin address; undefined with telemetry off. */
   readonly tracer: Tracer | undefined;
   #metricsServers: http.Server[] = [];
+  #stopIdleCollector: (() => void) | undefined;
 
   constructor(opts: ProxyOptions) {
     this.#bootstrap = opts.bootstrap;
@@ -115,6 +117,8 @@ export class Proxy {
     this.#admin = await startAdminServer(view, b.adminAddress, b.ports.admin);
     this.#health = await startHealthServer(view, b.bindAddress, b.ports.health);
     await this.#startMetricsPorts();
+    const stats = this.services.stats;
+    this.#stopIdleCollector = startIdleCollector({ activity: () => stats.get('downstream_cx_total') + stats.get('downstream_rq_total') });
   }
 
   /**
@@ -214,6 +218,7 @@ export class Proxy {
 
   async #drain(timeoutMs: number): Promise<void> {
     this.services.state.draining = true;
+    this.#stopIdleCollector?.();
     this.services.log.info('draining', { openConnections: this.#ports.openConnections, timeoutMs });
     await this.#ports.stopAccepting();
     this.#codecs.drain();
