@@ -133,18 +133,26 @@ export class ClusterState {
     this.#dirty = true;
   }
 
-  /** A host for the next attempt, avoiding `exclude` (previous hosts) for up to 5 extra picks. */
-  pickHost(hash: bigint | undefined, exclude?: ReadonlySet<Host>): Host | undefined {
+  /**
+   * A host for the next attempt, avoiding `exclude` (previous hosts) for up to 5 extra picks and
+   * the priority levels in `excludePriorities` (retryRemoteLocalities) where others have health.
+   */
+  pickHost(hash: bigint | undefined, exclude?: ReadonlySet<Host>, excludePriorities?: ReadonlySet<number>): Host | undefined {
     if (this.#dirty) this.#rebuild();
     const lb = this.#lb;
     if (!lb) return undefined;
     const selections = exclude && exclude.size > 0 ? HOST_SELECTION_RETRY_MAX_ATTEMPTS + 1 : 1;
     let host: Host | undefined;
     for (let attempt = 0; attempt < selections; attempt++) {
-      host = lb.pick({ hash, attempt });
+      host = lb.pick(excludePriorities && excludePriorities.size > 0 ? { hash, attempt, excludePriorities } : { hash, attempt });
       if (!host || !exclude?.has(host)) break;
     }
     return host;
+  }
+
+  /** The host's priority level, as the priority set groups it (0 when unplaced). */
+  priorityOf(host: Host): number {
+    return placement(host.endpoint).priority;
   }
 
   /** The host for an original destination (PASSTHROUGH), made on first use. */

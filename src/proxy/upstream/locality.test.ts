@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { ClusterLoadAssignment, Endpoint, LoadBalancer } from '../../proxy-config/index.js';
+import type { ClusterLoadAssignment, Endpoint, LoadBalancer, RetryPolicy } from '../../proxy-config/index.js';
+import { seededRandom } from '../../lib/random.js';
 import { repoPath } from '../../lib/repo.js';
 import { Upstreams, UpstreamError } from './index.js';
 import { ManualClock, assignment, cluster, outlierDetection, readAll, startUpstream, type TestUpstream } from './fixtures.js';
@@ -161,4 +162,60 @@ test('compiled failoverPriority [team, region]: same team and region first, then
   reset(all);
   await send(u, 100);
   assert.equal(hits(otherTeam), 100, 'the other team once the team is gone');
+});
+
+/** A server that always answers `status` with its name. */
+async function answering(name: string, status: number): Promise<TestUpstream> {
+  return startUpstream(name, (_req, res) => {
+    res.statusCode = status;
+    res.end(name);
+  });
+}
+
+const retryOn5xx = (attempts: number, retryRemoteLocalities: boolean): RetryPolicy => ({
+  attempts, retryOn: ['5xx'], retriableStatusCodes: [], ignorePreviousHosts: true, backoffBaseMs: 1, ...(retryRemoteLocalities ? { retryRemoteLocalities } : {}),
+});
+
+async function statuses(u: Upstreams, n: number, retry: RetryPolicy): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await u.send('c', get, { retry });
+    await readAll(res.body);
+    out.push(res.status);
+  }
+  return out;
+}
+
+test('retryRemoteLocalities: the second retry skips the priorities already tried (Istio\'s update frequency 2); without it retries stay local', async (t) => {
+  const [local, remote] = await Promise.all([answering('local', 503), answering('remote', 200)]);
+  const u = new Upstreams({ random: seededRandom(7) });
+  t.after(() => Promise.all([u.close(), local.close(), remote.close()]));
+  u.apply([cluster('c', { loadBalancer: { policy: 'ROUND_ROBIN' } })], [assignment('c', [placed(local, 'us-east/a', 0), placed(remote, 'us-west/a', 1)])]);
+  const n = 20;
+
+  // Attempt, first retry (usual loads: P0 again), second retry (P0 skipped): remote every time.
+  assert.deepEqual(await statuses(u, n, retryOn5xx(2, true)), Array(n).fill(200));
+  assert.equal(local.requests.length, 2 * n);
+  assert.equal(remote.requests.length, n);
+
+  reset([local, remote]);
+  assert.deepEqual(await statuses(u, n, retryOn5xx(1, true)), Array(n).fill(503), 'a single retry still balances as usual');
+  assert.equal(remote.requests.length, 0);
+
+  reset([local, remote]);
+  assert.deepEqual(await statuses(u, n, retryOn5xx(2, false)), Array(n).fill(503), 'without the flag every retry lands locally again');
+  assert.equal(local.requests.length, 3 * n);
+  assert.equal(remote.requests.length, 0);
+});
+
+test('retryRemoteLocalities: once every priority was tried, retries fall back to the usual loads', async (t) => {
+  const [local, remote] = await Promise.all([answering('local', 503), answering('remote', 503)]);
+  const u = new Upstreams({ random: seededRandom(9) });
+  t.after(() => Promise.all([u.close(), local.close(), remote.close()]));
+  u.apply([cluster('c', { loadBalancer: { policy: 'LEAST_REQUEST' } })], [assignment('c', [placed(local, 'us-east/a', 0), placed(remote, 'us-west/a', 1)])]);
+  const n = 10;
+  // Attempts: P0, P0 (usual), P1 (P0 skipped), P1 (same skip until the 4th attempt), P0 (all skipped: usual loads).
+  assert.deepEqual(await statuses(u, n, retryOn5xx(4, true)), Array(n).fill(503));
+  assert.equal(local.requests.length, 3 * n);
+  assert.equal(remote.requests.length, 2 * n);
 });

@@ -10,7 +10,10 @@
  * - `attempts` retries at most (attempts 0 disables); each needs a cluster `maxRetries` slot,
  *   held until the retried attempt ends (overflow ends retrying with UO);
  * - backoff between tries is Envoy's fully jittered exponential backoff: random in
- *   [0, base x 2^n) capped at 10 x base, with base 25ms unless configured.
+ *   [0, base x 2^n) capped at 10 x base, with base 25ms unless configured;
+ * - retryRemoteLocalities is Envoy's previous_priorities retry priority with the
+ *   update_frequency 2 Istio configures: the first retry balances as usual, the second skips the
+ *   priority levels of the first two attempts, the fourth those of the first four, and so on.
  */
 import type { RetryPolicy } from '../../proxy-config/index.js';
 import type { CircuitBreakers } from './circuit-breakers.js';
@@ -37,9 +40,10 @@ interface ParsedPolicy {
   readonly backoffBaseMs: number;
   readonly perTryTimeoutMs: number;
   readonly ignorePreviousHosts: boolean;
+  readonly retryRemoteLocalities: boolean;
 }
 
-const NO_POLICY: ParsedPolicy = { on: new Set(), codes: new Set(), grpc: new Set(), attempts: 0, backoffBaseMs: DEFAULT_BACKOFF_BASE_MS, perTryTimeoutMs: 0, ignorePreviousHosts: false };
+const NO_POLICY: ParsedPolicy = { on: new Set(), codes: new Set(), grpc: new Set(), attempts: 0, backoffBaseMs: DEFAULT_BACKOFF_BASE_MS, perTryTimeoutMs: 0, ignorePreviousHosts: false, retryRemoteLocalities: false };
 const parsedPolicies = new WeakMap<RetryPolicy, ParsedPolicy>();
 
 function parsePolicy(policy: RetryPolicy | undefined): ParsedPolicy {
@@ -71,6 +75,7 @@ function parsePolicy(policy: RetryPolicy | undefined): ParsedPolicy {
     backoffBaseMs: Number.isFinite(policy.backoffBaseMs) && policy.backoffBaseMs > 0 ? policy.backoffBaseMs : DEFAULT_BACKOFF_BASE_MS,
     perTryTimeoutMs: policy.perTryTimeoutMs && policy.perTryTimeoutMs > 0 ? policy.perTryTimeoutMs : 0,
     ignorePreviousHosts: policy.ignorePreviousHosts ?? false,
+    retryRemoteLocalities: policy.retryRemoteLocalities === true,
   };
   parsedPolicies.set(policy, parsed);
   return parsed;
@@ -87,6 +92,7 @@ export class RetryState {
   #holding: CircuitBreakers | undefined;
   readonly perTryTimeoutMs: number;
   readonly ignorePreviousHosts: boolean;
+  readonly retryRemoteLocalities: boolean;
 
   constructor(
     policy: RetryPolicy | undefined,
@@ -101,6 +107,7 @@ export class RetryState {
     this.#maxBackoff = parsed.backoffBaseMs * 10;
     this.perTryTimeoutMs = parsed.perTryTimeoutMs;
     this.ignorePreviousHosts = parsed.ignorePreviousHosts;
+    this.retryRemoteLocalities = parsed.retryRemoteLocalities;
   }
 
   /** Whether any retry can ever happen (decides whether request bodies are kept for replay). */
@@ -150,5 +157,30 @@ export class RetryState {
   release(): void {
     this.#holding?.release('retries');
     this.#holding = undefined;
+  }
+}
+
+/** Istio's buildPreviousPrioritiesConfig: the skipped levels are recomputed every second attempt. */
+const PRIORITY_UPDATE_FREQUENCY = 2;
+const NONE: ReadonlySet<number> = new Set();
+
+/** Envoy's PreviousPrioritiesRetryPriority: which priority levels a request's next retry skips. */
+export class PreviousPriorities {
+  readonly #attempted: number[] = [];
+  readonly #excluded = new Set<number>();
+
+  onHostAttempted(priority: number): void {
+    this.#attempted.push(priority);
+  }
+
+  /**
+   * The levels the next attempt skips. When that is every level the balancer uses its usual
+   * loads; Envoy then also forgets the attempts so far, which only delays later skips.
+   */
+  forRetry(): ReadonlySet<number> {
+    const n = this.#attempted.length;
+    if (n < PRIORITY_UPDATE_FREQUENCY) return NONE;
+    if (n % PRIORITY_UPDATE_FREQUENCY === 0) for (const p of this.#attempted) this.#excluded.add(p);
+    return this.#excluded;
   }
 }

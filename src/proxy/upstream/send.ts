@@ -17,7 +17,7 @@ import type { Host } from './host.js';
 import { xxHash64 } from './lb/xxhash64.js';
 import type { AttemptResponse } from './pool.js';
 import { requestBody } from './replay.js';
-import { RetryState } from './retry.js';
+import { PreviousPriorities, RetryState } from './retry.js';
 
 export interface UpstreamRequest {
   method: string;
@@ -97,6 +97,7 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
   const protocol = cluster.protocolFor(opts.http2);
   // Only a policy that ignores previous hosts reads which hosts were tried.
   const tried = retry.ignorePreviousHosts ? new Set<Host>() : undefined;
+  const previousPriorities = retry.retryRemoteLocalities && retry.enabled ? new PreviousPriorities() : undefined;
 
   // Ends the whole request: route timeout or downstream gone. Its reason says which.
   const overall = new Cancellation();
@@ -130,12 +131,13 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
   try {
     for (let attempt = 1; ; attempt++) {
       if (overall.aborted) throw overallError(undefined);
-      const host = opts.originalDestination && cluster.originalDestination ? cluster.originalDestinationHost(opts.originalDestination.address, opts.originalDestination.port) : cluster.pickHost(hash, tried);
+      const host = opts.originalDestination && cluster.originalDestination ? cluster.originalDestinationHost(opts.originalDestination.address, opts.originalDestination.port) : cluster.pickHost(hash, tried, previousPriorities?.forRetry());
       if (!host) {
         cluster.counters.noHealthyUpstream++;
         throw UpstreamError.noHealthyUpstream();
       }
       tried?.add(host);
+      previousPriorities?.onHostAttempted(cluster.priorityOf(host));
       const attemptBody = body.open();
       if (attemptBody === undefined) throw UpstreamError.fromReset('local reset', { retried: attempt > 1 });
 

@@ -5,7 +5,7 @@
  * retry avoiding earlier hosts flips the hash's high bits by attempt, as Envoy does.
  */
 import { randomUint64 } from '../clock.js';
-import { normalizeWeights } from './normalize.js';
+import { normalizeWeights, type NormalizedWeights } from './normalize.js';
 import type { BalancedHost, LoadBalancer } from './types.js';
 import { xxHash64 } from './xxhash64.js';
 
@@ -29,10 +29,10 @@ export interface MaglevTable<H> {
   hosts: H[];
 }
 
-export function buildMaglevTable<H extends BalancedHost>(hosts: readonly H[], tableSize: number): MaglevTable<H> {
-  if (hosts.length === 0) return { slots: new Uint32Array(0), hosts: [] };
+/** `weights` defaults to the hosts' own; the priority set passes locality-weighted ones. */
+export function buildMaglevTable<H extends BalancedHost>(hosts: readonly H[], tableSize: number, weights: NormalizedWeights<H> = normalizeWeights(hosts)): MaglevTable<H> {
+  if (weights.hosts.length === 0) return { slots: new Uint32Array(0), hosts: [] };
   const size = effectiveTableSize(tableSize);
-  const weights = normalizeWeights(hosts);
   const entries = weights.hosts
     .map(({ host, weight }) => ({ host, weight }))
     .sort((a, b) => (a.host.key < b.host.key ? -1 : a.host.key > b.host.key ? 1 : 0))
@@ -73,7 +73,7 @@ export function chooseFromTable<H>(table: MaglevTable<H>, hash: bigint, attempt:
   return table.hosts[table.slots[Number(h % BigInt(table.slots.length))] ?? 0];
 }
 
-export function maglev<H extends BalancedHost>(hosts: readonly H[], random: () => number, tableSize = DEFAULT_TABLE_SIZE): LoadBalancer<H> {
-  const table = buildMaglevTable(hosts, tableSize);
+export function maglev<H extends BalancedHost>(hosts: readonly H[], random: () => number, tableSize = DEFAULT_TABLE_SIZE, weights?: NormalizedWeights<H>): LoadBalancer<H> {
+  const table = buildMaglevTable(hosts, tableSize, weights);
   return { pick: (ctx) => chooseFromTable(table, ctx.hash ?? randomUint64(random), ctx.attempt) };
 }

@@ -84,3 +84,59 @@ test('consistent hashing chooses the level by hash % 100 and keeps a key on one 
   assert.equal(lb.pick({ attempt: 0, hash: 70n })?.place.locality, 'b');
   assert.equal(lb.pick({ attempt: 0, hash: 12345n })?.key, lb.pick({ attempt: 0, hash: 12345n })?.key);
 });
+
+/** A 64-bit request hash spread over the whole ring. */
+function randomHash(random: () => number): bigint {
+  return (BigInt(Math.floor(random() * 2 ** 32)) << 32n) | BigInt(Math.floor(random() * 2 ** 32));
+}
+
+test('RING_HASH and MAGLEV weigh hosts by their locality\'s share of the level (Envoy\'s normalizeLocalityWeights)', () => {
+  // Locality a (weight 3) has one host, b (weight 1) three: a's host takes 3/4 of the keys, not 1/4.
+  const list = hosts([[0, 'a', true, 3], [0, 'b', true, 1], [0, 'b', true, 1], [0, 'b', true, 1]]);
+  const unweighted = hosts([[0, 'a', true], [0, 'b', true], [0, 'b', true], [0, 'b', true]]);
+  const share = (l: FakeHost[], config: LoadBalancerConfig): number => {
+    const { lb } = build(l, 0, config);
+    let a = 0;
+    const n = 4000;
+    const random = seededRandom(11);
+    for (let i = 0; i < n; i++) {
+      if (lb.pick({ attempt: 0, hash: randomHash(random) })?.place.locality === 'a') a++;
+    }
+    return a / n;
+  };
+  for (const config of [{ policy: 'RING_HASH', minimumRingSize: 1024 }, { policy: 'MAGLEV' }] as LoadBalancerConfig[]) {
+    const weighted = share(list, config);
+    assert.ok(weighted > 0.7 && weighted < 0.8, `${config.policy}: locality a takes ~75% (${weighted})`);
+    const plain = share(unweighted, config);
+    assert.ok(plain > 0.2 && plain < 0.3, `${config.policy}: without locality weights one host of four takes ~25% (${plain})`);
+  }
+  // A locality with no available host keeps its weight in the sum: the others keep their proportions.
+  const down = hosts([[0, 'a', false, 3], [0, 'b', true, 1], [0, 'c', true, 2], [0, 'c', true, 2]]);
+  const { lb } = build(down, 0, { policy: 'RING_HASH', minimumRingSize: 1024 });
+  const random = seededRandom(5);
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 3000; i++) {
+    const loc = lb.pick({ attempt: 0, hash: randomHash(random) })?.place.locality ?? 'none';
+    seen.set(loc, (seen.get(loc) ?? 0) + 1);
+  }
+  assert.equal(seen.get('a'), undefined);
+  const c = (seen.get('c') ?? 0) / 3000;
+  assert.ok(c > 0.6 && c < 0.73, `c takes ~2/3 (${c})`);
+});
+
+test('excluded priorities (retryRemoteLocalities): their load goes to the others; with none left, the usual loads', () => {
+  const list = hosts([[0, 'a', true], [1, 'b', true], [2, 'c', true]]);
+  const { lb } = build(list);
+  const pickAll = (excludePriorities: ReadonlySet<number>): Set<string> => {
+    const out = new Set<string>();
+    for (let i = 0; i < 200; i++) out.add(lb.pick({ attempt: 0, excludePriorities })?.place.locality ?? 'none');
+    return out;
+  };
+  assert.deepEqual(pickAll(new Set()), new Set(['a']));
+  assert.deepEqual(pickAll(new Set([0])), new Set(['b']));
+  assert.deepEqual(pickAll(new Set([0, 1])), new Set(['c']));
+  assert.deepEqual(pickAll(new Set([0, 1, 2])), new Set(['a']), 'every level skipped: back to the usual loads');
+  // Hashing balancers pick the level from the cluster's loads only, as Envoy's do.
+  const hashed = build(list, 0, { policy: 'RING_HASH', minimumRingSize: 64 }).lb;
+  assert.equal(hashed.pick({ attempt: 0, hash: 5n, excludePriorities: new Set([0]) })?.place.locality, 'a');
+});

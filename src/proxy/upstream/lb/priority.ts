@@ -9,10 +9,17 @@
  *   hosts; if every level is in panic, load follows host counts;
  * - with locality weights, a level picks a locality first (EDF over weight x min(1, 1.4 x its
  *   available share)), then a host there with the cluster's policy. Consistent hashing picks the
- *   level by the request's hash and ignores locality weights.
+ *   level by the request's hash, and its ring or table weighs each host by its share of its
+ *   locality times the locality's share of the level (Envoy's ThreadAwareLoadBalancerBase, which
+ *   does not discount partly available localities);
+ * - a retry with retryRemoteLocalities names levels to skip; their load is shared out among the
+ *   others by health as above (Envoy's PreviousPrioritiesRetryPriority). Envoy's hashing
+ *   balancers pick the level from the cluster's own loads and never read a retry's, so neither
+ *   does this one.
  */
 import type { LoadBalancer as LoadBalancerConfig } from '../../../proxy-config/index.js';
 import { EdfScheduler } from './edf.js';
+import { normalizeLocalityWeights, type NormalizedWeights } from './normalize.js';
 import { createLoadBalancer, isConsistentHash } from './policy.js';
 import type { BalancedHost, LoadBalancer, PickContext } from './types.js';
 
@@ -55,7 +62,8 @@ export function prioritySet<H extends BalancedHost>(
     if (list) list.push(h);
     else byPriority.set(p, [h]);
   }
-  const levels: Level<H>[] = [...byPriority.keys()].sort((a, b) => a - b).map((p) => {
+  const priorities = [...byPriority.keys()].sort((a, b) => a - b);
+  const levels: Level<H>[] = priorities.map((p) => {
     const all = byPriority.get(p) ?? [];
     const available = all.filter(isAvailable);
     return { hosts: all, available, health: Math.min(100, Math.floor((OVERPROVISIONING * available.length) / all.length)), panic: false };
@@ -64,14 +72,17 @@ export function prioritySet<H extends BalancedHost>(
   const hashing = isConsistentHash(config);
   const balancers = levels.map((level) => {
     const eligible = level.panic ? level.hosts : level.available;
-    return hashing || level.panic ? createLoadBalancer(config, eligible, random) : localityBalancer(config, level, place, random);
+    if (hashing) return createLoadBalancer(config, eligible, random, localityShares(level, eligible, place));
+    return level.panic ? createLoadBalancer(config, eligible, random) : localityBalancer(config, level, place, random);
   });
   const pick = (ctx: PickContext): H | undefined => {
     // Envoy: hash % 100 + 1 against the cumulative loads; without a hash, a random draw.
     const draw = ctx.hash !== undefined ? Number(ctx.hash % 100n) + 1 : Math.floor(random() * 100) + 1;
+    const excluded = ctx.excludePriorities;
+    const use = excluded && excluded.size > 0 && !hashing ? (loadsExcluding(levels, priorities, excluded) ?? loads) : loads;
     let sum = 0;
-    for (let i = 0; i < loads.length; i++) {
-      sum += loads[i] ?? 0;
+    for (let i = 0; i < use.length; i++) {
+      sum += use[i] ?? 0;
       if (draw <= sum) return balancers[i]?.pick(ctx);
     }
     return balancers[0]?.pick(ctx);
@@ -79,24 +90,33 @@ export function prioritySet<H extends BalancedHost>(
   return { lb: { pick }, panic: levels.some((l) => l.panic), loads };
 }
 
+/** Load by health, scaled up when the total is short of 100; undefined when nothing has health. */
+function distribute(health: readonly number[]): number[] | undefined {
+  const total = Math.min(100, health.reduce((n, h) => n + h, 0));
+  if (total <= 0) return undefined;
+  const loads = health.map(() => 0);
+  let remaining = 100;
+  for (let i = 0; i < health.length; i++) {
+    const load = Math.min(remaining, Math.floor(((health[i] ?? 0) * 100) / total));
+    loads[i] = load;
+    remaining -= load;
+  }
+  // Rounding leftovers go to the first level with any health.
+  const first = health.findIndex((h) => h > 0);
+  loads[first] = (loads[first] ?? 0) + remaining;
+  return loads;
+}
+
+/** PreviousPrioritiesRetryPriority::adjustForAttemptedPriorities: skipped levels count as unavailable. */
+function loadsExcluding<H>(levels: readonly Level<H>[], priorities: readonly number[], excluded: ReadonlySet<number>): number[] | undefined {
+  return distribute(levels.map((l, i) => (excluded.has(priorities[i] ?? 0) ? 0 : l.health)));
+}
+
 /** Envoy's recalculatePerPriorityState and recalculatePerPriorityPanic, in whole percents. */
 function priorityLoads<H>(levels: Level<H>[], panicThreshold: number): number[] {
-  const loads = levels.map(() => 0);
-  if (levels.length === 0) return loads;
+  if (levels.length === 0) return [];
   const total = Math.min(100, levels.reduce((n, l) => n + l.health, 0));
-  if (total > 0) {
-    let remaining = 100;
-    for (let i = 0; i < levels.length; i++) {
-      const load = Math.min(remaining, Math.floor(((levels[i]?.health ?? 0) * 100) / total));
-      loads[i] = load;
-      remaining -= load;
-    }
-    // Rounding leftovers go to the first level with any health.
-    const first = levels.findIndex((l) => l.health > 0);
-    loads[first] = (loads[first] ?? 0) + remaining;
-  } else {
-    loads[0] = 100;
-  }
+  const loads = distribute(levels.map((l) => l.health)) ?? levels.map((_, i) => (i === 0 ? 100 : 0));
   if (panicThreshold <= 0 || total === 100) return loads;
   for (const l of levels) l.panic = (100 * l.available.length) / l.hosts.length < panicThreshold;
   if (levels.every((l) => l.panic)) {
@@ -110,6 +130,20 @@ function priorityLoads<H>(levels: Level<H>[], panicThreshold: number): number[] 
     loads[0] = (loads[0] ?? 0) + remaining;
   }
   return loads;
+}
+
+/** A hashing level's host shares when its endpoints carry locality weights; undefined leaves the host weights alone. */
+function localityShares<H extends BalancedHost>(level: Level<H>, eligible: readonly H[], place: (h: H) => Placement): NormalizedWeights<H> | undefined {
+  const localities = new Map<string, { weight: number; hosts: H[] }>();
+  let weighted = false;
+  for (const h of level.hosts) {
+    const { locality, localityWeight } = place(h);
+    if (localityWeight !== undefined) weighted = true;
+    if (!localities.has(locality)) localities.set(locality, { weight: localityWeight ?? 0, hosts: [] });
+  }
+  if (!weighted) return undefined;
+  for (const h of eligible) localities.get(place(h).locality)?.hosts.push(h);
+  return normalizeLocalityWeights([...localities.values()], eligible);
 }
 
 /**

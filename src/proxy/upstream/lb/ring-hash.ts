@@ -7,7 +7,7 @@
  * points further, as Envoy does.
  */
 import { randomUint64 } from '../clock.js';
-import { normalizeWeights } from './normalize.js';
+import { normalizeWeights, type NormalizedWeights } from './normalize.js';
 import type { BalancedHost, LoadBalancer } from './types.js';
 import { xxHash64 } from './xxhash64.js';
 
@@ -19,11 +19,11 @@ export interface Ring<H> {
   hosts: H[];
 }
 
-export function buildRing<H extends BalancedHost>(hosts: readonly H[], minimumRingSize: number, maximumRingSize = DEFAULT_MAX_RING_SIZE): Ring<H> {
-  if (hosts.length === 0) return { hashes: new BigUint64Array(0), hosts: [] };
+/** `weights` defaults to the hosts' own; the priority set passes locality-weighted ones. */
+export function buildRing<H extends BalancedHost>(hosts: readonly H[], minimumRingSize: number, maximumRingSize = DEFAULT_MAX_RING_SIZE, weights: NormalizedWeights<H> = normalizeWeights(hosts)): Ring<H> {
+  if (weights.hosts.length === 0) return { hashes: new BigUint64Array(0), hosts: [] };
   const minSize = Number.isFinite(minimumRingSize) && minimumRingSize >= 1 ? Math.floor(minimumRingSize) : DEFAULT_MIN_RING_SIZE;
   const maxSize = Math.max(minSize, maximumRingSize);
-  const weights = normalizeWeights(hosts);
   const scale = Math.min(Math.ceil(weights.min * minSize) / weights.min, maxSize);
   const points: { hash: bigint; host: H }[] = [];
   let current = 0;
@@ -65,7 +65,7 @@ export function chooseFromRing<H>(ring: Ring<H>, h: bigint, attempt: number): H 
   return ring.hosts[midp];
 }
 
-export function ringHash<H extends BalancedHost>(hosts: readonly H[], random: () => number, minimumRingSize = DEFAULT_MIN_RING_SIZE): LoadBalancer<H> {
-  const ring = buildRing(hosts, minimumRingSize);
+export function ringHash<H extends BalancedHost>(hosts: readonly H[], random: () => number, minimumRingSize = DEFAULT_MIN_RING_SIZE, weights?: NormalizedWeights<H>): LoadBalancer<H> {
+  const ring = buildRing(hosts, minimumRingSize, DEFAULT_MAX_RING_SIZE, weights);
   return { pick: (ctx) => chooseFromRing(ring, ctx.hash ?? randomUint64(random), ctx.attempt) };
 }

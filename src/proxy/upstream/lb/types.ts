@@ -20,6 +20,11 @@ export interface PickContext {
   hash?: bigint;
   /** 0 for the first selection; >0 when a retry host predicate rejected earlier picks. */
   attempt: number;
+  /**
+   * Priority levels a retry should skip (retryRemoteLocalities, Envoy's previous_priorities):
+   * their load goes to the remaining levels; with nothing remaining, the levels load as usual.
+   */
+  excludePriorities?: ReadonlySet<number>;
 }
 
 export interface LoadBalancer<H extends BalancedHost> {
