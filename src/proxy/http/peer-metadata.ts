@@ -118,7 +118,8 @@ function varint(n: number): number[] {
   return out;
 }
 
-function lengthDelimited(field: number, body: Buffer): Buffer {
+/** A length-delimited protobuf field (wire type 2); the TCP exchange frames its `Any` with it too. */
+export function lengthDelimited(field: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([(field << 3) | 2, ...varint(body.length)]), body]);
 }
 

@@ -9,7 +9,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { ProxyNode } from '../../proxy-config/index.js';
-import { PEER_METADATA, PEER_METADATA_ID, decodePeerMetadata, localPeerHeaders, type PeerMetadata } from '../http/peer-metadata.js';
+import { PEER_METADATA, PEER_METADATA_ID, decodePeerMetadata, lengthDelimited, localPeerHeaders, type PeerMetadata } from '../http/peer-metadata.js';
 
 export const PEER_EXCHANGE_ALPN = 'istio-peer-exchange';
 export const EXCHANGE_MAGIC = 0x3d230467;
@@ -18,19 +18,7 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 const HEADER_BYTES = 8;
 const STRUCT_TYPE_URL = 'type.googleapis.com/google.protobuf.Struct';
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return out;
-}
-
-function field(num: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([(num << 3) | 2, ...varint(body.length)]), body]);
-}
+const field = lengthDelimited;
 
 /** Struct entry { key = 1, Value value = 2 }; Value: string_value = 3, struct_value = 5. */
 function entry(key: string, valueField: number, body: Buffer): Buffer {
