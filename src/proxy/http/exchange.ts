@@ -6,7 +6,7 @@
  * It is also the RouteRequest the route matcher reads (method, path, query, authority, scheme,
  * port, header(), claims), so matching allocates nothing either.
  */
-import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { FilterChain, HttpConnectionManager, Listener, Route, VirtualHost, WeightedCluster } from '../../proxy-config/index.js';
@@ -14,11 +14,13 @@ import type { ConfigSnapshot } from '../snapshot.js';
 import type { ConnectionContext } from '../listeners/connection.js';
 import type { ProxyServices } from '../services.js';
 import { DownstreamSignal } from './downstream-signal.js';
+import type { Http1Request } from './h1/request.js';
+import type { Http1Response } from './h1/response.js';
 import type { PeerMetadata } from './peer-metadata.js';
 import type { SpanContext } from '../tracing/context.js';
 
-export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
-export type DownstreamResponse = ServerResponse | Http2ServerResponse;
+export type DownstreamRequest = Http1Request | Http2ServerRequest;
+export type DownstreamResponse = Http1Response | Http2ServerResponse;
 
 export class Exchange {
   /** performance.now() when the request's headers were parsed. */

@@ -3,12 +3,13 @@
  * (streamed through, headers filtered and rewritten). Both go through here so hop-by-hop
  * handling, gRPC status conversion and the drain `connection: close` are the same everywhere.
  */
-import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { applyRouteHeaderOperations, type HeaderMap } from '../stages/headers.js';
 import { httpToGrpcStatus, type LocalReply } from '../rescue.js';
 import type { UpstreamResponse } from '../upstream-port.js';
 import type { Exchange, DownstreamResponse } from './exchange.js';
+import type { Http1Response } from './h1/response.js';
 import { peerReplyHeaders, peerResponseHeaders } from './peer-exchange.js';
 
 /** Connection-specific headers (RFC 9110 §7.6.1), never forwarded in either direction. */
@@ -149,7 +150,7 @@ export function relayResponse(ex: Exchange, up: UpstreamResponse): Promise<void>
     body.once('end', () => {
       void endWithTrailers(res, up.trailers, undefined).then(finish, finish);
     });
-    body.pipe(res as ServerResponse, { end: false });
+    body.pipe(res as NodeJS.WritableStream, { end: false });
   });
 }
 
@@ -176,7 +177,7 @@ async function endWithTrailers(res: DownstreamResponse, trailers: UpstreamRespon
 /** writeHead, or false (and the stream reset) when a header value node refuses would have thrown. */
 function safeWriteHead(res: DownstreamResponse, status: number, headers: OutgoingHttpHeaders | HeaderMap): boolean {
   try {
-    (res as ServerResponse | Http2ServerResponse).writeHead(status, headers);
+    (res as Http1Response | Http2ServerResponse).writeHead(status, headers);
     return true;
   } catch {
     res.destroy();

@@ -4,7 +4,7 @@
  * absolute form (`GET http://reviews:9080/x`), which carries the authority itself.
  */
 import type { Http2ServerRequest } from 'node:http2';
-import type { IncomingMessage } from 'node:http';
+import type { Http1Request } from './h1/request.js';
 import type { ConnectionContext } from '../listeners/connection.js';
 import { BadRequestError, NotImplementedError, UpgradeRequiredError, type ProxyError } from '../errors.js';
 import type { DownstreamRequest } from './exchange.js';
@@ -27,7 +27,7 @@ export function parseTarget(req: DownstreamRequest, conn: ConnectionContext): Ta
     authority = h[':authority'] ?? h.host ?? '';
     path = h[':path'] ?? '/';
   } else {
-    const r = req as IncomingMessage;
+    const r = req as Http1Request;
     if (r.httpVersionMajor !== 1) return bad('', 'http/0.9 is not supported');
     if (r.httpVersionMinor === 0) return { authority: r.headers.host ?? '', port: 0, path: '/', error: new UpgradeRequiredError() };
     const te = r.headers['transfer-encoding'];

@@ -7,7 +7,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { IncomingMessage } from 'node:http';
 import type { FilterChain } from '../../proxy-config/index.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import type { ProxyServices } from '../services.js';
@@ -111,7 +110,7 @@ function context(socket: Socket, binding: Binding, inspection: Inspection, tls: 
  * outbound listener, and the tunnel is then served like a connection captured for that port
  * (TLS passed through by SNI, TCP proxied, or HTTP routed).
  */
-export function handleConnect(deps: AcceptDeps, conn: ConnectionContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function handleConnect(deps: AcceptDeps, conn: ConnectionContext, req: { url?: string }, socket: Duplex, head: Buffer): void {
   const target = req.url ?? '';
   const port = authorityPort(target);
   const reject = (status: string): void => {

@@ -1,0 +1,70 @@
+/**
+ * Node's own HTTP/1 request parser (llhttp, in C++), the one node:http's server uses, reached
+ * through `node:_http_common` as node:http itself does. Strict: no lenient flags, so ambiguous
+ * framing (Content-Length with Transfer-Encoding, repeated lengths, bad bytes in a field) is an
+ * error, never a guess (request smuggling). It calls back synchronously inside execute().
+ */
+import { createRequire } from 'node:module';
+
+export interface RequestCallbacks {
+  onMessageBegin(): void;
+  /** Header pairs (and URL pieces) flushed before the head completed (more than 32 fields). */
+  onHeaders(pairs: string[], url: string): void;
+  /** Returns 0 to read a body, 2 to stop after the head (upgrade, CONNECT). */
+  onHeadersComplete(versionMajor: number, versionMinor: number, pairs: string[] | null, method: number, url: string | null, upgrade: boolean, keepAlive: boolean): number;
+  onBody(chunk: Buffer): void;
+  onMessageComplete(): void;
+}
+
+/** llhttp's error, as execute() and finish() return it (never throw it). */
+export interface ParseError extends Error {
+  code: string;
+  reason?: string;
+  bytesParsed?: number;
+}
+
+export interface RequestParser {
+  /** Bytes consumed, or the parse error. */
+  execute(data: Buffer): number | ParseError;
+  /** End of input: an error when a request was cut short. */
+  finish(): ParseError | undefined;
+  close(): void;
+}
+
+interface NativeParser extends RequestParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  [slot: number]: unknown;
+}
+
+interface NativeParserClass {
+  new (): NativeParser;
+  REQUEST: number;
+  kOnMessageBegin: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+  kLenientNone: number;
+}
+
+const { HTTPParser, methods } = createRequire(import.meta.url)('node:_http_common') as { HTTPParser: NativeParserClass; methods: string[] };
+
+/** The async_hooks resource node's binding asks for; one shared object is enough. */
+const RESOURCE = Object.freeze({ type: 'WEFT_DOWNSTREAM_HTTP1' });
+
+export function methodName(index: number): string {
+  return methods[index] ?? 'GET';
+}
+
+/** `maxHeaderSize` 0 means node's default (16 KiB). */
+export function requestParser(callbacks: RequestCallbacks, maxHeaderSize: number): RequestParser {
+  const parser = new HTTPParser();
+  parser.initialize(HTTPParser.REQUEST, RESOURCE, maxHeaderSize, HTTPParser.kLenientNone);
+  parser[HTTPParser.kOnMessageBegin] = callbacks.onMessageBegin;
+  parser[HTTPParser.kOnHeaders] = callbacks.onHeaders;
+  parser[HTTPParser.kOnHeadersComplete] = (major: number, minor: number, pairs: string[] | null, method: number, url: string | null, _status: unknown, _message: unknown, upgrade: boolean, keepAlive: boolean) =>
+    callbacks.onHeadersComplete(major, minor, pairs, method, url, upgrade, keepAlive);
+  parser[HTTPParser.kOnBody] = callbacks.onBody;
+  parser[HTTPParser.kOnMessageComplete] = callbacks.onMessageComplete;
+  return parser;
+}
