@@ -3,6 +3,8 @@
  * Weft's own upstream layer (`Upstreams.send`: cluster, balancer, breakers, the HTTP/1 pool on
  * Node's parser). Beside the undici proxy it compares the two HTTP clients; beside the weft row it
  * shows what the proxy's chain (routing, headers, telemetry) costs on top of its client.
+ * A small body the client received whole (`completeBody`) is written with the head, as the
+ * proxy's relay does; other bodies are piped.
  * `node weft-client-proxy-server.js <upstreamPort>`; prints `LISTENING <port>`.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -37,7 +39,11 @@ const server = createServer((req, res) => {
   upstreams.send('upstream', { method: req.method ?? 'GET', path: req.url ?? '/', headers: forwardable(req.headers), body: hasBody ? req : null }, {}).then(
     (up) => {
       res.writeHead(up.status, up.headers);
-      up.body.pipe(res);
+      // A small body that came whole goes out with the head in one write, as the proxy's relay
+      // writes it (undici's row streams its one chunk, also a single write); any other streams.
+      const whole = up.completeBody;
+      if (whole !== undefined) res.end(whole);
+      else up.body.pipe(res);
     },
     () => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });

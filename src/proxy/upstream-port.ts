@@ -27,6 +27,12 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
+  /**
+   * The whole body, already received (an HTTP/1.1 response with a Content-Length up to 16 KiB
+   * whose bytes came with its head): write it with the head and leave `body` unread (it is made
+   * on first use). Undefined when the body streams.
+   */
+  completeBody?: Buffer;
   trailers?: Promise<Record<string, string>>;
   /** The upstream connection's protocol: an HTTP/1.1 body with a length has no trailers. */
   protocol?: 'http1' | 'http2';

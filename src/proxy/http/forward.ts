@@ -113,7 +113,8 @@ export async function forwardStep(ex: Exchange): Promise<void> {
   if (up.flags) for (const f of up.flags) ex.addFlag(f);
   if (hash?.setCookie) appendSetCookie(up.headers, hash.setCookie);
   ex.details = 'via_upstream';
-  await relayResponse(ex, up);
+  const relayed = relayResponse(ex, up);
+  if (relayed !== undefined) await relayed;
 }
 
 /**

@@ -94,18 +94,28 @@ export function downstreamHeaders(ex: Exchange, up: UpstreamResponse): HeaderMap
   return headers;
 }
 
-/** Streams an upstream response to the client; resolves when it is done either way. */
-export function relayResponse(ex: Exchange, up: UpstreamResponse): Promise<void> {
+/**
+ * Streams an upstream response to the client; done when it is done either way (undefined: done
+ * already, a body that had arrived whole and went out with the head, with no promise made).
+ */
+export function relayResponse(ex: Exchange, up: UpstreamResponse): Promise<void> | undefined {
   const res = ex.res;
   if (ex.responded) {
     up.body.destroy();
-    return Promise.resolve();
+    return undefined;
   }
   ex.status = up.status;
   ex.responded = true;
   if (!res || !safeWriteHead(res, up.status, downstreamHeaders(ex, up))) {
     up.body.destroy();
-    return Promise.resolve();
+    return undefined;
+  }
+  const whole = up.completeBody;
+  if (whole !== undefined) {
+    // The whole body came with the head (HTTP/1.1 with a length, so no trailers): one write.
+    if (whole.length > 0) res.end(whole);
+    else res.end();
+    return undefined;
   }
   // gRPC's status usually comes in the trailers; telemetry reports it (read before the response ends).
   if (ex.grpc && up.trailers) up.trailers.then((t) => (ex.grpcStatus = t['grpc-status'] ?? ex.grpcStatus), () => {});

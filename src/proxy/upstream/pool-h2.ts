@@ -100,7 +100,7 @@ export class Http2Pool extends ConnectionPool<Http2Connection> {
       stream.on('error', noop);
       stream.once('response', (headers) => {
         responded = true;
-        resolve({ status: Number(headers[':status']), headers: responseHeaders(headers), body: stream, trailers, done, protocol: 'http2' });
+        resolve({ status: Number(headers[':status']), headers: responseHeaders(headers), body: stream, trailers, onDone: (fn) => void done.then(fn), protocol: 'http2' });
       });
       stream.once('trailers', (t) => (trailerValues = flattenTrailers(t)));
       stream.once('close', () => {

@@ -16,7 +16,7 @@ import type { Cancellation } from './cancel.js';
 import type { CircuitBreakers } from './circuit-breakers.js';
 import { ResetError } from './errors.js';
 import type { Headers } from './headers.js';
-import { openSocket, type ConnectTarget } from './socket.js';
+import { openSocket, type ConnectTarget, type SocketReader } from './socket.js';
 import { originationFor, type ClusterTls } from './tls.js';
 
 export interface AttemptRequest {
@@ -27,14 +27,20 @@ export interface AttemptRequest {
 }
 
 export interface AttemptResponse {
-  status: number;
-  headers: Headers;
-  body: Readable;
+  readonly status: number;
+  readonly headers: Headers;
+  /** The body as a stream (made on first use where completeBody can stand for it). */
+  readonly body: Readable;
+  /**
+   * The whole body, already received (HTTP/1.1, a Content-Length up to 16 KiB, so no trailers):
+   * a consumer can take it instead of reading `body`. Undefined when the body still streams.
+   */
+  readonly completeBody?: Buffer;
   /** Resolves when the response ends: its trailers, or {} if none or the stream was cut. Never rejects. */
-  trailers: Promise<Record<string, string>>;
-  /** Resolves when the stream is over: null if the response completed, the reset otherwise. */
-  done: Promise<ResetError | null>;
-  protocol: 'http1' | 'http2';
+  readonly trailers: Promise<Record<string, string>>;
+  /** Runs `fn` once the stream is over (at once if it is): null if the response completed, the reset otherwise. */
+  onDone(fn: (err: ResetError | null) => void): void;
+  readonly protocol: 'http1' | 'http2';
 }
 
 export interface AttemptOptions {
@@ -96,7 +102,11 @@ export abstract class ConnectionPool<C extends PoolConnection> {
   /** How many pending requests one connection being opened will be able to take. */
   protected abstract streamsPerNewConnection(maxRequestsPerConnection: number): number;
   /** Wraps a connected socket; the connection must call connectionClosed() when it closes. */
-  protected abstract wrap(socket: net.Socket): C;
+  protected abstract wrap(socket: net.Socket, reader: SocketReader | undefined): C;
+  /** A reader for a new socket (socket.ts), when the connection reads it that way. */
+  protected socketReader(): SocketReader | undefined {
+    return undefined;
+  }
   /** Starts a stream; must call streamEnded() exactly once when it is over. */
   protected abstract start(conn: C, req: AttemptRequest, cancel: Cancellation | undefined): Promise<AttemptResponse>;
 
@@ -218,14 +228,15 @@ export abstract class ConnectionPool<C extends PoolConnection> {
       this.#connecting++;
       const settings = this.settings();
       const origination = originationFor(settings.tls, this.target.tlsMode, this.target.workload);
-      openSocket(this.target, settings.connectTimeoutMs, origination ? { origination, protocol: this.alpnProtocol } : undefined, settings.localAddress, settings.keepalive).then(
-        (socket) => this.#connected(socket),
+      const reader = this.socketReader();
+      openSocket(this.target, settings.connectTimeoutMs, origination ? { origination, protocol: this.alpnProtocol } : undefined, settings.localAddress, settings.keepalive, reader).then(
+        (socket) => this.#connected(socket, reader),
         (err: unknown) => this.#connectFailed(err instanceof ResetError ? err : new ResetError('connection failure', { cause: err })),
       );
     }
   }
 
-  #connected(socket: net.Socket): void {
+  #connected(socket: net.Socket, reader: SocketReader | undefined): void {
     this.#connecting--;
     if (this.#closed) {
       socket.destroy();
@@ -235,7 +246,7 @@ export abstract class ConnectionPool<C extends PoolConnection> {
     }
     let conn: C;
     try {
-      conn = this.wrap(socket);
+      conn = this.wrap(socket, reader);
     } catch (err) {
       socket.destroy();
       this.#connectFailed(new ResetError('connection failure', { cause: err }));

@@ -15,7 +15,7 @@ import { ResetError, UpstreamError, type ResponseFlag } from './errors.js';
 import type { Headers } from './headers.js';
 import type { Host } from './host.js';
 import { xxHash64 } from './lb/xxhash64.js';
-import type { AttemptResponse } from './pool.js';
+import type { AttemptOptions, AttemptResponse } from './pool.js';
 import { requestBody } from './replay.js';
 import { PreviousPriorities, RetryState } from './retry.js';
 
@@ -30,6 +30,8 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[]>;
   body: Readable;
+  /** The whole body, already received: a consumer may write it instead of reading `body` (pool.ts). */
+  completeBody?: Buffer;
   trailers?: Promise<Record<string, string>>;
   endpoint: Endpoint;
   attempts: number;
@@ -61,6 +63,8 @@ export interface SendEnv {
 
 const ROUTE_TIMEOUT = Symbol('route timeout');
 const ONCE = { once: true } as const;
+const noop = (): void => {};
+const NO_ATTEMPT_OPTIONS: AttemptOptions = {};
 /** The flags of a response that was not retried; shared because it is only ever read. */
 const NO_FLAGS: ResponseFlag[] = [];
 const PER_TRY_TIMEOUT = Symbol('per-try timeout');
@@ -75,17 +79,53 @@ function outlierStatus(status: number, headers: Headers): number {
   return raw !== undefined && Number.isInteger(grpc) ? (GRPC_TO_HTTP[grpc] ?? 500) : status;
 }
 
-function sleep(clock: Clock, ms: number, cancel: Cancellation): Promise<void> {
+function sleep(clock: Clock, ms: number, cancel: Cancellation | undefined): Promise<void> {
   return new Promise((resolve) => {
-    if (cancel.aborted || ms <= 0) return resolve();
+    if (cancel?.aborted || ms <= 0) return resolve();
     const done = (): void => {
       timer.cancel();
       unsubscribe();
       resolve();
     };
     const timer = clock.setTimer(done, ms);
-    const unsubscribe = cancel.onAbort(done);
+    const unsubscribe = cancel ? cancel.onAbort(done) : noop;
   });
+}
+
+/**
+ * The attempt's response with what the request adds (endpoint, attempts, flags), its body,
+ * completeBody and trailers read through, so that what the pool makes lazily stays lazy.
+ */
+class SentResponse implements UpstreamResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly protocol: 'http1' | 'http2';
+  readonly #attempt: AttemptResponse;
+
+  constructor(
+    attempt: AttemptResponse,
+    readonly endpoint: Endpoint,
+    readonly attempts: number,
+    readonly flags: ResponseFlag[],
+    readonly serviceTimeMs: number,
+  ) {
+    this.#attempt = attempt;
+    this.status = attempt.status;
+    this.headers = attempt.headers;
+    this.protocol = attempt.protocol;
+  }
+
+  get body(): Readable {
+    return this.#attempt.body;
+  }
+
+  get completeBody(): Buffer | undefined {
+    return this.#attempt.completeBody;
+  }
+
+  get trailers(): Promise<Record<string, string>> {
+    return this.#attempt.trailers;
+  }
 }
 
 export async function send(cluster: ClusterState, req: UpstreamRequest, opts: SendOptions, env: SendEnv): Promise<UpstreamResponse> {
@@ -95,82 +135,87 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
   const body = requestBody(req.body, retry.enabled, env.retryBufferLimit);
   const hash = cluster.consistentHash && opts.hashKey !== undefined ? xxHash64(opts.hashKey) : undefined;
   const protocol = cluster.protocolFor(opts.http2);
-  // Only a policy that ignores previous hosts reads which hosts were tried.
-  const tried = retry.ignorePreviousHosts ? new Set<Host>() : undefined;
+  // Hosts already tried, for a policy that ignores them; filled only when a retry is decided.
+  let tried: Set<Host> | undefined;
   const previousPriorities = retry.retryRemoteLocalities && retry.enabled ? new PreviousPriorities() : undefined;
+  const perTryTimeoutMs = retry.perTryTimeoutMs;
 
-  // Ends the whole request: route timeout or downstream gone. Its reason says which.
-  const overall = new Cancellation();
-  const onDownstreamAbort = (): void => overall.abort(DOWNSTREAM_GONE);
-  if (opts.signal?.aborted) overall.abort(DOWNSTREAM_GONE);
-  opts.signal?.addEventListener('abort', onDownstreamAbort, ONCE);
+  // Ends the whole request: route timeout or downstream gone (its reason says which). Made only
+  // when either can happen; without it (and without a per-try timeout) attempts run uncancelled.
+  const signal = opts.signal;
+  const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : 0;
+  const overall = signal || timeoutMs > 0 ? new Cancellation() : undefined;
+  const onDownstreamAbort = (): void => overall?.abort(DOWNSTREAM_GONE);
+  if (signal) {
+    if (signal.aborted) overall?.abort(DOWNSTREAM_GONE);
+    signal.addEventListener('abort', onDownstreamAbort, ONCE);
+  }
   let routeTimer: Timer | undefined;
   let requestCompleteAt: number | undefined;
-  const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : 0;
   const onRequestComplete = (): void => {
     requestCompleteAt = clock.now();
-    if (timeoutMs > 0 && !overall.aborted) routeTimer = clock.setTimer(() => overall.abort(ROUTE_TIMEOUT), timeoutMs);
+    if (timeoutMs > 0 && overall && !overall.aborted) routeTimer = clock.setTimer(() => overall.abort(ROUTE_TIMEOUT), timeoutMs);
   };
   // No body, or one already in memory: the request is complete now (no promise turn needed).
   if (body.completeNow) onRequestComplete();
   else void body.complete.then(onRequestComplete);
   const cleanup = (): void => {
     routeTimer?.cancel();
-    opts.signal?.removeEventListener('abort', onDownstreamAbort);
+    signal?.removeEventListener('abort', onDownstreamAbort);
     retry.release();
   };
   const overallError = (host: Host | undefined): UpstreamError => {
-    if (overall.reason === ROUTE_TIMEOUT) {
+    if (overall?.reason === ROUTE_TIMEOUT) {
       cluster.counters.timeouts++;
       if (host) cluster.outlier?.report(host, { kind: 'timeout' });
       return UpstreamError.timeout();
     }
-    return UpstreamError.downstreamGone(opts.signal?.reason);
+    return UpstreamError.downstreamGone(signal?.reason);
   };
 
   try {
     for (let attempt = 1; ; attempt++) {
-      if (overall.aborted) throw overallError(undefined);
+      if (overall?.aborted) throw overallError(undefined);
       const host = opts.originalDestination && cluster.originalDestination ? cluster.originalDestinationHost(opts.originalDestination.address, opts.originalDestination.port) : cluster.pickHost(hash, tried, previousPriorities?.forRetry());
       if (!host) {
         cluster.counters.noHealthyUpstream++;
         throw UpstreamError.noHealthyUpstream();
       }
-      tried?.add(host);
       previousPriorities?.onHostAttempted(cluster.priorityOf(host));
       const attemptBody = body.open();
       if (attemptBody === undefined) throw UpstreamError.fromReset('local reset', { retried: attempt > 1 });
 
-      const tryAbort = new Cancellation();
+      const tryAbort = overall || perTryTimeoutMs > 0 ? new Cancellation() : undefined;
       // Set once this attempt's response is handed over; timers then cut its body instead.
       let handedOver: AttemptResponse | undefined = undefined;
       let perTryTimer: Timer | undefined;
       let ended = false;
-      const onOverall = (): void => {
-        if (handedOver) handedOver.body.destroy(overall.reason === ROUTE_TIMEOUT ? UpstreamError.timeout() : UpstreamError.downstreamGone());
-        else tryAbort.abort(overall.reason);
-      };
-      const offOverall = overall.onAbort(onOverall);
-      const armPerTry = (): void => {
-        if (ended || retry.perTryTimeoutMs <= 0 || (timeoutMs > 0 && retry.perTryTimeoutMs >= timeoutMs) || tryAbort.aborted) return;
-        perTryTimer = clock.setTimer(() => {
-          cluster.counters.perTryTimeouts++;
-          if (handedOver) handedOver.body.destroy(UpstreamError.timeout());
-          else tryAbort.abort(PER_TRY_TIMEOUT);
-        }, retry.perTryTimeoutMs);
-      };
-      if (requestCompleteAt !== undefined) armPerTry();
-      else if (retry.perTryTimeoutMs > 0) void body.complete.then(armPerTry);
+      const offOverall = overall
+        ? overall.onAbort(() => {
+            if (handedOver) handedOver.body.destroy(overall.reason === ROUTE_TIMEOUT ? UpstreamError.timeout() : UpstreamError.downstreamGone());
+            else tryAbort?.abort(overall.reason);
+          })
+        : noop;
+      if (perTryTimeoutMs > 0) {
+        const armPerTry = (): void => {
+          if (ended || (timeoutMs > 0 && perTryTimeoutMs >= timeoutMs) || tryAbort?.aborted) return;
+          perTryTimer = clock.setTimer(() => {
+            cluster.counters.perTryTimeouts++;
+            if (handedOver) handedOver.body.destroy(UpstreamError.timeout());
+            else tryAbort?.abort(PER_TRY_TIMEOUT);
+          }, perTryTimeoutMs);
+        };
+        if (requestCompleteAt !== undefined) armPerTry();
+        else void body.complete.then(armPerTry);
+      }
 
       host.activeRequests++;
       host.requestsTotal++;
       cluster.counters.attempts++;
+      const attemptOptions: AttemptOptions = tryAbort || cluster.outlier ? { cancel: tryAbort, onAttached: cluster.outlier ? () => cluster.outlier?.report(host, { kind: 'connect-success' }) : undefined } : NO_ATTEMPT_OPTIONS;
       let outcome: AttemptResponse | ResetError;
       try {
-        outcome = await host.pool(protocol).request(
-          { method: req.method, path: req.path, headers: req.headers, body: attemptBody },
-          { cancel: tryAbort, onAttached: cluster.outlier ? () => cluster.outlier?.report(host, { kind: 'connect-success' }) : undefined },
-        );
+        outcome = await host.pool(protocol).request(attemptBody === req.body ? req : { method: req.method, path: req.path, headers: req.headers, body: attemptBody }, attemptOptions);
       } catch (err) {
         outcome = err instanceof ResetError ? err : new ResetError('local reset', { cause: err });
       }
@@ -184,14 +229,15 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
 
       if (outcome instanceof ResetError) {
         endAttempt();
-        if (overall.aborted) throw overallError(host);
-        const perTryTimedOut = tryAbort.reason === PER_TRY_TIMEOUT;
+        if (overall?.aborted) throw overallError(host);
+        const perTryTimedOut = tryAbort?.reason === PER_TRY_TIMEOUT;
         if (perTryTimedOut) cluster.outlier?.report(host, { kind: 'timeout' });
         else if (outcome.reason !== 'overflow') cluster.outlier?.report(host, { kind: 'connect-failed' });
         if (outcome.reason === 'connection failure') cluster.counters.connectFailures++;
         const decision = retry.shouldRetry(retry.wouldRetryReset(perTryTimedOut ? 'local reset' : outcome.reason) && body.replayable, cluster.breakers);
         if (decision === 'yes') {
           cluster.counters.retries++;
+          if (retry.ignorePreviousHosts) (tried ??= new Set()).add(host);
           await sleep(clock, retry.nextBackoffMs(), overall);
           continue;
         }
@@ -205,27 +251,21 @@ export async function send(cluster: ClusterState, req: UpstreamRequest, opts: Se
       const decision = retry.shouldRetry(retry.wouldRetryHeaders(res.status, res.headers) && body.replayable, cluster.breakers);
       if (decision === 'yes') {
         cluster.counters.retries++;
-        void res.done.then(endAttempt);
-        res.body.destroy();
+        if (retry.ignorePreviousHosts) (tried ??= new Set()).add(host);
+        res.onDone(endAttempt);
+        // A body already whole needs no reset; reading `body` would only make a stream for it.
+        if (res.completeBody === undefined) res.body.destroy();
         await sleep(clock, retry.nextBackoffMs(), overall);
         continue;
       }
       handedOver = res;
-      void res.done.then(() => {
+      const flags = decision === 'limit' ? ['URX' as const] : decision === 'overflow' ? ['UO' as const] : NO_FLAGS;
+      const sent = new SentResponse(res, host.endpoint, attempt, flags, Math.max(0, Math.round(clock.now() - (requestCompleteAt ?? clock.now()))));
+      res.onDone(() => {
         endAttempt();
         cleanup();
       });
-      return {
-        status: res.status,
-        headers: res.headers,
-        body: res.body,
-        trailers: res.trailers,
-        endpoint: host.endpoint,
-        attempts: attempt,
-        flags: decision === 'limit' ? ['URX'] : decision === 'overflow' ? ['UO'] : NO_FLAGS,
-        protocol: res.protocol,
-        serviceTimeMs: Math.max(0, Math.round(clock.now() - (requestCompleteAt ?? clock.now()))),
-      };
+      return sent;
     }
   } catch (err) {
     cleanup();

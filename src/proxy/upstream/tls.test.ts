@@ -70,6 +70,8 @@ let pki: Pki;
 let server: https.Server;
 let port = 0;
 const seen: Seen[] = [];
+const BIG = Buffer.alloc(4 * 1024 * 1024);
+for (let i = 0; i < BIG.length; i++) BIG[i] = i % 251;
 
 before(async () => {
   if (!openssl) return;
@@ -80,7 +82,8 @@ before(async () => {
     const entry: Seen = { encrypted: sock.encrypted === true, servername: (sock as tls.TLSSocket & { servername?: string | false }).servername ?? false, alpn: sock.alpnProtocol, authorized: sock.authorized, remotePort: sock.remotePort ?? 0 };
     if (peer && peer.subjectaltname) entry.clientCertSan = peer.subjectaltname;
     seen.push(entry);
-    res.end('secure hello');
+    if (req.url === '/big') res.end(BIG);
+    else res.end('secure hello');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as net.AddressInfo).port;
@@ -207,3 +210,13 @@ test('HTTP/1.1 keep-alive over TLS reuses the connection', { skip }, async (t) =
   assert.equal(ports.size, 1);
 });
 
+test('a large body over TLS streams with backpressure and arrives intact (reads land in the shared buffer)', { skip }, async (t) => {
+  const upstreams = await call(t, { mode: 'SIMPLE', validationContext: 'good-ca' });
+  const res = await upstreams.send(NAME, { ...get, path: '/big' });
+  assert.equal(res.completeBody, undefined);
+  await new Promise((r) => setTimeout(r, 50)); // let the socket fill while nobody reads
+  const chunks: Buffer[] = [];
+  for await (const c of res.body) chunks.push(c as Buffer);
+  assert.ok(Buffer.concat(chunks).equals(BIG));
+  assert.equal(await readAll((await upstreams.send(NAME, get)).body), 'secure hello', 'the connection is still in sync');
+});

@@ -7,10 +7,10 @@
 import type net from 'node:net';
 import type { Cluster, ClusterLoadAssignment, Endpoint, Secret } from '../../proxy-config/index.js';
 import { ClusterState } from './cluster.js';
-import { realClock, type Clock, type SetTimer } from './clock.js';
+import { realClock, type SetTimer } from './clock.js';
 import { UpstreamError } from './errors.js';
 import { DEFAULT_RETRY_BUFFER_LIMIT } from './replay.js';
-import { send, type SendOptions, type UpstreamRequest, type UpstreamResponse } from './send.js';
+import { send, type SendEnv, type SendOptions, type UpstreamRequest, type UpstreamResponse } from './send.js';
 import type { ClusterStats } from './stats.js';
 import { connectTcp, type ConnectOptions } from './tcp.js';
 
@@ -46,12 +46,11 @@ export class Upstreams {
   #clusters = new Map<string, ClusterState>();
   #removed = new Set<ClusterState>();
   #closed = false;
-  readonly #clock: Clock;
-  readonly #retryBufferLimit: number;
+  readonly #env: SendEnv;
 
   constructor(opts: UpstreamsOptions = {}) {
-    this.#clock = { now: opts.now ?? realClock.now, random: opts.random ?? realClock.random, setTimer: opts.setTimer ?? realClock.setTimer };
-    this.#retryBufferLimit = opts.retryBufferLimitBytes ?? DEFAULT_RETRY_BUFFER_LIMIT;
+    const clock = { now: opts.now ?? realClock.now, random: opts.random ?? realClock.random, setTimer: opts.setTimer ?? realClock.setTimer };
+    this.#env = { clock, retryBufferLimit: opts.retryBufferLimitBytes ?? DEFAULT_RETRY_BUFFER_LIMIT };
   }
 
   /** `secrets` are ProxyConfig.secrets, which cluster TLS settings name. */
@@ -69,7 +68,7 @@ export class Upstreams {
       const eps = endpoints.get(config.name) ?? [];
       const existing = this.#clusters.get(config.name);
       if (existing) existing.update(config, eps, secrets);
-      next.set(config.name, existing ?? new ClusterState(config, eps, this.#clock, secrets));
+      next.set(config.name, existing ?? new ClusterState(config, eps, this.#env.clock, secrets));
     }
     for (const [name, state] of this.#clusters) {
       if (next.has(name)) continue;
@@ -82,7 +81,7 @@ export class Upstreams {
   send(cluster: string, req: UpstreamRequest, opts: SendOptions = {}): Promise<UpstreamResponse> {
     const state = this.#closed ? undefined : this.#clusters.get(cluster);
     if (!state) return Promise.reject(UpstreamError.clusterNotFound(cluster));
-    return send(state, req, opts, { clock: this.#clock, retryBufferLimit: this.#retryBufferLimit });
+    return send(state, req, opts, this.#env);
   }
 
   connect(cluster: string, opts: ConnectOptions = {}): Promise<{ socket: net.Socket; endpoint: Endpoint }> {

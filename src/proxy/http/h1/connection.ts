@@ -50,6 +50,8 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
   idleSince = 0;
   readonly #parser: RequestParser;
   #pairs: string[] = [];
+  /** Body bytes of the request arriving (0: it had none so far). */
+  #bodyBytes = 0;
   #url = '';
   /** The request whose body is arriving. */
   #receiving: Http1Request | undefined = undefined;
@@ -89,15 +91,14 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
         onHeadersComplete: (major, minor, pairs, method, url, upgrade, keepAlive) => this.#onHeadersComplete(major, minor, pairs, method, url, upgrade, keepAlive),
         onBody: (chunk) => {
           const req = this.#receiving;
+          this.#bodyBytes += chunk.length;
           if (req && !req.push(chunk)) this.socket.pause();
         },
         onMessageComplete: () => {
           const req = this.#receiving;
           this.#receiving = undefined;
-          if (req) {
-            req.complete = true;
-            req.push(null);
-          }
+          req?.received(this.#bodyBytes > 0);
+          this.#bodyBytes = 0;
           this.#maybeIdle();
         },
       },
@@ -198,6 +199,8 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
   }
 
   #enqueue(w: Waiting): void {
+    // Requests after a handler destroyed the connection within the same read: no one to answer.
+    if (this.socket.destroyed) return;
     if (this.#active === undefined && this.#waiting.length === 0) this.#serve(w);
     else {
       this.#waiting.push(w);
@@ -246,7 +249,13 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
     }
     this.#active = res;
     this.#activeRequest = req;
-    this.hooks.request(this.conn, req, res);
+    try {
+      this.hooks.request(this.conn, req, res);
+    } catch {
+      // Never out of the parser's callback: that would be an uncaught exception. The request
+      // cannot be answered properly any more, so its connection goes.
+      this.socket.destroy();
+    }
   }
 
   /** The socket goes to a new owner: stop listening to it and forget it. */

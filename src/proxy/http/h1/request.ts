@@ -43,8 +43,18 @@ export class Http1Request extends Readable {
     return out;
   }
 
+  /**
+   * The whole body has arrived. A request that had no body is ended only when someone reads it:
+   * most requests have none, and ending a stream nobody reads still costs a few stream turns.
+   */
+  received(hadBody: boolean): void {
+    this.complete = true;
+    if (hadBody || this.readableFlowing !== null) this.push(null);
+  }
+
   override _read(): void {
-    this.source.resumeReading();
+    if (this.complete) this.push(null);
+    else this.source.resumeReading();
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {

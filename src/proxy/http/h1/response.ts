@@ -19,6 +19,23 @@ export interface ResponseSink {
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n';
 
+/** A small body is copied behind its head: one plain write is cheaper than cork + writev. */
+const JOIN_BELOW = 16 * 1024;
+
+function writeJoined(socket: Socket, head: string, data: Buffer): void {
+  if (data.length >= JOIN_BELOW) {
+    socket.cork();
+    socket.write(head, 'latin1');
+    socket.write(data);
+    socket.uncork();
+    return;
+  }
+  const out = Buffer.allocUnsafe(head.length + data.length);
+  out.write(head, 0, 'latin1');
+  data.copy(out, head.length);
+  socket.write(out);
+}
+
 function emitClose(res: Http1Response): void {
   res.emit('close');
 }
@@ -108,12 +125,8 @@ export class Http1Response extends EventEmitter {
         socket.uncork();
       } else socket.write(`${prefix}${LAST_CHUNK}${trailers}${CRLF}`, 'latin1');
     } else if (hasData) {
-      if (head !== undefined) {
-        socket.cork();
-        socket.write(head, 'latin1');
-        socket.write(data);
-        socket.uncork();
-      } else socket.write(data);
+      if (head !== undefined) writeJoined(socket, head, data);
+      else socket.write(data);
     } else if (head !== undefined) socket.write(head, 'latin1');
     this.writableEnded = true;
     this.writableFinished = true;

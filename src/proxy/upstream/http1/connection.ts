@@ -1,21 +1,23 @@
 /**
  * One keep-alive HTTP/1.1 connection to an upstream host, running one request at a time: the
  * request head and body are written to the socket this pool opened, the response is read with
- * Node's native parser (parser.ts) straight from the socket's 'data' events and handed over as
- * soon as its head is parsed, the body streamed with backpressure (a full body buffer pauses the
- * socket). How an exchange ends maps to Envoy's reset reasons: a parse error is a protocol error
+ * Node's native parser (parser.ts) straight from the socket's reads (into the shared buffer of
+ * socket.ts, no stream in between) and handed over as soon as its head is parsed: a small body
+ * that came with it whole, any other streamed with backpressure (a full body buffer pauses the
+ * socket; exchange.ts). How an exchange ends maps to Envoy's reset reasons: a parse error is a protocol error
  * (UPE), the upstream closing before the response ended is a connection termination (UC), an
  * abort from our side a local reset. The connection closes when the upstream asks (Connection:
  * close, HTTP/1.0), when an exchange fails, and after the idle timeout, shortened to the
  * upstream's own Keep-Alive hint so that we close before it does.
  */
 import type net from 'node:net';
-import { Readable } from 'node:stream';
 import type { Cancellation } from '../cancel.js';
 import { ResetError } from '../errors.js';
 import { flattenTrailers, http1RequestHeaders, responseHeaders } from '../headers.js';
 import type { AttemptRequest, AttemptResponse, PoolConnection } from '../pool.js';
+import type { SocketReader } from '../socket.js';
 import { BodyWriter } from './body-writer.js';
+import { Exchange, NO_TRAILERS, type ExchangeConnection } from './exchange.js';
 import { responseParser, type ResponseParser } from './parser.js';
 import { requestHead } from './request-head.js';
 
@@ -25,7 +27,6 @@ const DEFAULT_IDLE_MS = 3_600_000;
 /** Close this long before the upstream's advertised keep-alive timeout (undici's margin). */
 const KEEP_ALIVE_MARGIN_MS = 2_000;
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
-const NO_TRAILERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 export interface Http1ConnectionOptions {
   /** `host` header for requests that carry none (the endpoint's address). */
@@ -73,82 +74,7 @@ function responseHeaderMap(pairs: string[]): { headers: Record<string, string | 
   return { headers, keepAlive };
 }
 
-class ResponseBody extends Readable {
-  constructor(private readonly exchange: Exchange) {
-    super({ highWaterMark: 64 * 1024 });
-  }
-
-  override _read(): void {
-    this.exchange.resumeReading();
-  }
-
-  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    // Also runs after a normal end (autoDestroy): only a body cut short aborts the exchange.
-    this.exchange.bodyDestroyed(err);
-    callback(err);
-  }
-}
-
-/** One request and its response on a connection. */
-class Exchange {
-  body: ResponseBody | undefined;
-  finished = false;
-  informational = false;
-  /** Header pairs flushed before the head completed, then the trailers. */
-  pairs: string[] = [];
-  writer: BodyWriter | undefined;
-  unsubscribe: (() => void) | undefined;
-  settleTrailers: (t: Record<string, string>) => void = noop;
-  settleDone: (e: ResetError | null) => void = noop;
-  readonly trailers = new Promise<Record<string, string>>((r) => (this.settleTrailers = r));
-  readonly done = new Promise<ResetError | null>((r) => (this.settleDone = r));
-
-  constructor(
-    readonly conn: Http1Connection,
-    readonly method: string,
-    readonly resolve: (res: AttemptResponse) => void,
-    readonly reject: (err: ResetError) => void,
-  ) {}
-
-  resumeReading(): void {
-    if (!this.finished) this.conn.resumeFor(this);
-  }
-
-  bodyDestroyed(err: Error | null): void {
-    if (!this.finished) this.fail(new ResetError('local reset', { cause: err ?? undefined }));
-  }
-
-  complete(trailers: Record<string, string>): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.unsubscribe?.();
-    // The upstream answered before the request body was all sent: the connection's framing is
-    // now unknown, so it is not reused.
-    if (this.writer && !this.writer.done) {
-      this.writer.detach();
-      this.conn.closing = true;
-    }
-    this.body?.push(null);
-    this.settleTrailers(trailers);
-    this.settleDone(null);
-    this.conn.streamEnded(this);
-  }
-
-  fail(err: ResetError): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.unsubscribe?.();
-    this.writer?.detach();
-    this.conn.closing = true;
-    this.settleTrailers(NO_TRAILERS);
-    this.settleDone(err);
-    if (!this.body) this.reject(err);
-    else if (!this.body.destroyed) this.body.destroy(err);
-    this.conn.streamEnded(this);
-  }
-}
-
-export class Http1Connection implements PoolConnection {
+export class Http1Connection implements PoolConnection, ExchangeConnection {
   started = 0;
   active = 0;
   closed = false;
@@ -160,7 +86,8 @@ export class Http1Connection implements PoolConnection {
   #idleMs: number;
   #lastError: Error | undefined;
 
-  constructor(socket: net.Socket, options: Http1ConnectionOptions) {
+  /** `reader`: the socket was opened with one (socket.ts) and delivers its bytes there, not as 'data'. */
+  constructor(socket: net.Socket, reader: SocketReader | undefined, options: Http1ConnectionOptions) {
     this.#socket = socket;
     this.#options = options;
     this.#idleMs = Number.isFinite(options.idleTimeoutMs) && options.idleTimeoutMs > 0 ? options.idleTimeoutMs : DEFAULT_IDLE_MS;
@@ -174,7 +101,8 @@ export class Http1Connection implements PoolConnection {
     socket.on('timeout', () => {
       if (this.active === 0) socket.destroy();
     });
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (reader) reader.onData = (chunk) => this.#onData(chunk);
+    else socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err) => (this.#lastError = err));
     socket.once('close', () => this.#onClose());
@@ -301,11 +229,9 @@ export class Http1Connection implements PoolConnection {
     const { headers, keepAlive: hint } = responseHeaderMap(pairs);
     if (!keepAlive) this.closing = true;
     else if (hint !== undefined) this.#keepAliveHint(hint);
-    const body = new ResponseBody(ex);
-    // Errors reach consumers through pipeline()/for-await; an unread body must not crash us.
-    body.on('error', noop);
-    ex.body = body;
-    ex.resolve({ status, headers, body, trailers: ex.trailers, done: ex.done, protocol: 'http1' });
+    // Consumers run a microtask later, after execute() has returned: by then a body that came
+    // in the same read as the head is complete, and they get it whole.
+    ex.respond(status, headers);
     return ex.method === 'HEAD' ? 1 : 0;
   }
 
@@ -321,8 +247,8 @@ export class Http1Connection implements PoolConnection {
   }
 
   #onBody(chunk: Buffer): void {
-    const body = this.#exchange?.body;
-    if (body && !body.push(chunk) && !body.destroyed) this.#socket.pause();
+    const ex = this.#exchange;
+    if (ex && !ex.onBody(chunk)) this.#socket.pause();
   }
 
   #onMessageComplete(): void {
