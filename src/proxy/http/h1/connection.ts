@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import type { ConnectionContext } from '../../listeners/connection.js';
 import { requestHeaderMap } from './headers.js';
-import { requestParser, methodName, type ParseError, type RequestParser } from './parser.js';
+import { consumableHandle, requestParser, methodName, type ParseError, type RequestParser, type StreamHandle } from './parser.js';
 import { Http1Request, type BodySource } from './request.js';
 import { Http1Response, type ResponseSink } from './response.js';
 
@@ -68,6 +68,8 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
   #inHead = false;
   #pausedForWaiting = false;
   #upgrade: Waiting | undefined = undefined;
+  /** The socket's stream while the parser reads it directly (consume); undefined: 'data' events. */
+  #handle: StreamHandle | undefined = undefined;
 
   constructor(
     readonly socket: Socket,
@@ -92,7 +94,7 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
         onBody: (chunk) => {
           const req = this.#receiving;
           this.#bodyBytes += chunk.length;
-          if (req && !req.push(chunk)) this.socket.pause();
+          if (req && !req.push(chunk)) this.#pause();
         },
         onMessageComplete: () => {
           const req = this.#receiving;
@@ -101,11 +103,20 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
           this.#bodyBytes = 0;
           this.#maybeIdle();
         },
+        onExecute: (result) => this.#afterExecute(result, undefined),
       },
       limits.maxHeaderBytes,
     );
     socket.setNoDelay(true);
+    // Bytes the listener read while inspecting the connection (and gave back) still come as
+    // 'data'; everything after goes from the socket's stream straight into the parser.
     socket.on('data', this.#onData);
+    const handle = consumableHandle(socket);
+    if (handle) {
+      handle._consumed = true;
+      this.#parser.consume(handle);
+      this.#handle = handle;
+    }
     socket.on('end', this.#onEnd);
     socket.on('error', noop);
     socket.once('close', this.#onClose);
@@ -117,7 +128,31 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
   }
 
   resumeReading(): void {
-    if (!this.#detached && !this.#stopReading && !this.#pausedForWaiting && this.socket.isPaused()) this.socket.resume();
+    if (this.#detached || this.#stopReading || this.#pausedForWaiting) return;
+    if (this.socket.isPaused()) this.socket.resume();
+    const handle = this.#handle;
+    if (handle && handle.reading === false) {
+      handle.reading = true;
+      handle.readStart();
+    }
+  }
+
+  /** Stops reading (backpressure); a consumed stream is stopped at its handle, as node:http does. */
+  #pause(): void {
+    this.socket.pause();
+    const handle = this.#handle;
+    if (handle && handle.reading !== false) {
+      handle.reading = false;
+      handle.readStop();
+    }
+  }
+
+  /** The parser reads no more from the socket's stream; what comes next is read as 'data' again. */
+  #unconsume(): void {
+    if (!this.#handle) return;
+    this.#handle._consumed = false;
+    this.#handle = undefined;
+    this.#parser.unconsume();
   }
 
   /** The headers timeout ran out: Envoy answers 408 and closes. */
@@ -152,22 +187,30 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
 
   #onData = (chunk: Buffer): void => {
     if (this.#detached || this.#stopReading) return;
-    const result = this.#parser.execute(chunk);
+    this.#afterExecute(this.#parser.execute(chunk), chunk);
+  };
+
+  /** `chunk`: what was parsed, when it came as 'data' (a consumed read's is the parser's current buffer). */
+  #afterExecute(result: number | ParseError, chunk: Buffer | undefined): void {
     if (typeof result !== 'number') {
       this.#parseError(result);
       return;
     }
-    if (this.#stopReading) this.socket.pause();
+    if (this.#stopReading) {
+      this.#unconsume();
+      this.socket.pause();
+    }
     const upgrade = this.#upgrade;
     if (upgrade !== undefined) {
       this.#upgrade = undefined;
-      upgrade.head = chunk.subarray(result);
+      upgrade.head = (chunk ?? this.#parser.getCurrentBuffer()).subarray(result);
       // The parser reads no further; nothing more is read until the new owner reads.
+      this.#unconsume();
       this.socket.pause();
       this.#detached = true;
       this.#enqueue(upgrade);
     }
-  };
+  }
 
   #onHeadersComplete(major: number, minor: number, raw: string[] | null, method: number, rawUrl: string | null, upgrade: boolean, keepAlive: boolean): number {
     const pairs = raw ?? this.#pairs;
@@ -206,7 +249,7 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
       this.#waiting.push(w);
       if (this.#waiting.length >= MAX_WAITING && !this.#pausedForWaiting) {
         this.#pausedForWaiting = true;
-        this.socket.pause();
+        this.#pause();
       }
     }
   }
@@ -276,6 +319,7 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
   #fail(status: number): void {
     if (this.#detached) return;
     this.#detached = true;
+    this.#unconsume();
     this.hooks.protocolError();
     const socket = this.socket;
     if (!socket.writable) {
@@ -321,6 +365,7 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
   };
 
   #release(): void {
+    this.#unconsume();
     this.onGone(this);
     const parser = this.#parser;
     // Freed outside any parser callback, as node:http does.

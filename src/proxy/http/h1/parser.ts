@@ -14,6 +14,8 @@ export interface RequestCallbacks {
   onHeadersComplete(versionMajor: number, versionMinor: number, pairs: string[] | null, method: number, url: string | null, upgrade: boolean, keepAlive: boolean): number;
   onBody(chunk: Buffer): void;
   onMessageComplete(): void;
+  /** After each read the parser took straight from the socket (consume): bytes parsed, or the error. */
+  onExecute(result: number | ParseError): void;
 }
 
 /** llhttp's error, as execute() and finish() return it (never throw it). */
@@ -26,9 +28,34 @@ export interface ParseError extends Error {
 export interface RequestParser {
   /** Bytes consumed, or the parse error. */
   execute(data: Buffer): number | ParseError;
+  /**
+   * Reads the socket's stream in C++, as node:http's server does: no 'data' event, no Buffer and
+   * no Readable push per read (~1.6 µs a request, measured). onExecute reports each read.
+   */
+  consume(handle: object): void;
+  unconsume(): void;
+  /** A copy of the data the parser is reading (for the bytes after an upgrade's head). */
+  getCurrentBuffer(): Buffer;
   /** End of input: an error when a request was cut short. */
   finish(): ParseError | undefined;
   close(): void;
+}
+
+/** The libuv stream under a net.Socket or TLSSocket (node:http's server reads it the same way). */
+export interface StreamHandle {
+  isStreamBase?: boolean;
+  /** Set while a parser consumes it, so that no second one does. */
+  _consumed?: boolean;
+  /** net.Socket's own record of whether the handle is reading. */
+  reading?: boolean;
+  readStart(): number;
+  readStop(): number;
+}
+
+/** The socket's handle when a parser can read from it directly (a stream no one consumes yet). */
+export function consumableHandle(socket: object): StreamHandle | undefined {
+  const handle = (socket as { _handle?: StreamHandle | null })._handle;
+  return handle && handle.isStreamBase === true && handle._consumed !== true && typeof handle.readStart === 'function' ? handle : undefined;
 }
 
 interface NativeParser extends RequestParser {
@@ -44,6 +71,7 @@ interface NativeParserClass {
   kOnHeadersComplete: number;
   kOnBody: number;
   kOnMessageComplete: number;
+  kOnExecute: number;
   kLenientNone: number;
 }
 
@@ -66,5 +94,6 @@ export function requestParser(callbacks: RequestCallbacks, maxHeaderSize: number
     callbacks.onHeadersComplete(major, minor, pairs, method, url, upgrade, keepAlive);
   parser[HTTPParser.kOnBody] = callbacks.onBody;
   parser[HTTPParser.kOnMessageComplete] = callbacks.onMessageComplete;
+  parser[HTTPParser.kOnExecute] = callbacks.onExecute;
   return parser;
 }
