@@ -86,11 +86,20 @@ export const OPAQUE_CHAIN: readonly Step[] = [
   forwardStep,
 ];
 
-/** Runs the steps in order until one replies; synchronous steps cost no promise. */
-export async function runChain(ex: Exchange, chain: readonly Step[]): Promise<void> {
-  for (const step of chain) {
-    const pending = step(ex);
-    if (pending !== undefined) await pending;
-    if (ex.responded) return;
+/**
+ * Runs the steps in order until one replies. Synchronous steps cost no promise: undefined means
+ * every step ran synchronously; otherwise the promise of the rest (a step's throw, synchronous
+ * or not, is the caller's to catch: it throws, or the promise rejects).
+ */
+export function runChain(ex: Exchange, chain: readonly Step[], from = 0): Promise<void> | undefined {
+  for (let i = from; i < chain.length; i++) {
+    const pending = chain[i]?.(ex);
+    if (pending !== undefined) {
+      // The terminal step's promise is the chain's: no extra turn to wait for it.
+      if (i === chain.length - 1) return pending;
+      return pending.then(() => (ex.responded ? undefined : runChain(ex, chain, i + 1)));
+    }
+    if (ex.responded) return undefined;
   }
+  return undefined;
 }

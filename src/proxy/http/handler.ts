@@ -89,16 +89,22 @@ export function handleRequest(hc: HandlerContext, conn: ConnectionContext, req: 
     const plan = chainPlan(ex.hcm, snapshot.routeConfigs.get(ex.hcm.routeConfig));
     steps = upgrade ? plan.upgrade : plan.http;
   }
-  const run = runChain(ex, steps).catch((err: unknown) => {
+  const failed = (err: unknown): void => {
     const reply = rescue(err);
     if (reply.unexpected) hc.services.log.error('request failed unexpectedly', { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: ex.rawPath });
     const headers: Record<string, string> = err instanceof Error && 'headers' in err && isStringRecord(err.headers) ? { ...err.headers } : {};
     // A request the proxy could not even read ends its connection: what follows cannot be trusted.
     if (target.error !== undefined && !ex.http2) headers.connection = 'close';
     sendLocalReply(ex, reply, headers);
-  });
+  };
+  let run: Promise<void> | undefined;
+  try {
+    run = runChain(ex, steps)?.catch(failed);
+  } catch (err) {
+    failed(err);
+  }
   if (upgrade) {
-    void run.finally(() => {
+    void (run ?? Promise.resolve()).finally(() => {
       upgrade.socket.destroy();
       done();
     });

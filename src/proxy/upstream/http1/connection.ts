@@ -84,6 +84,9 @@ export class Http1Connection implements PoolConnection, ExchangeConnection {
   readonly #options: Http1ConnectionOptions;
   #exchange: Exchange | undefined;
   #idleMs: number;
+  /** performance.now() when the last stream ended (or the connection opened). */
+  #idleSince = performance.now();
+  #idleTimer: NodeJS.Timeout | undefined = undefined;
   #lastError: Error | undefined;
 
   /** `reader`: the socket was opened with one (socket.ts) and delivers its bytes there, not as 'data'. */
@@ -97,10 +100,9 @@ export class Http1Connection implements PoolConnection, ExchangeConnection {
       onBody: (chunk) => this.#onBody(chunk),
       onMessageComplete: () => this.#onMessageComplete(),
     });
-    socket.setTimeout(this.#idleMs);
-    socket.on('timeout', () => {
-      if (this.active === 0) socket.destroy();
-    });
+    // Not socket.setTimeout: net re-arms that timer on every read and write (~1% of a request's
+    // CPU). One timer per connection is enough: it checks, when it fires, how long it has been idle.
+    this.#armIdleTimer(this.#idleMs);
     if (reader) reader.onData = (chunk) => this.#onData(chunk);
     else socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
@@ -168,8 +170,25 @@ export class Http1Connection implements PoolConnection, ExchangeConnection {
     // A body that filled up paused the socket; what comes next belongs to no body.
     if (this.#socket.isPaused()) this.#socket.resume();
     if (this.closing) this.#socket.destroy();
+    this.#idleSince = performance.now();
+    if (this.#idleTimer === undefined) this.#armIdleTimer(this.#idleMs);
     this.#options.onStreamEnd(this);
   }
+
+  #armIdleTimer(ms: number): void {
+    if (this.closed) return;
+    this.#idleTimer = setTimeout(this.#onIdleTimer, ms);
+    this.#idleTimer.unref();
+  }
+
+  #onIdleTimer = (): void => {
+    this.#idleTimer = undefined;
+    // Busy: streamEnded arms it again.
+    if (this.closed || this.active > 0) return;
+    const left = this.#idleMs - (performance.now() - this.#idleSince);
+    if (left <= 0) this.#socket.destroy();
+    else this.#armIdleTimer(left);
+  };
 
   resumeFor(ex: Exchange): void {
     if (this.#exchange === ex && this.#socket.isPaused()) this.#socket.resume();
@@ -200,6 +219,7 @@ export class Http1Connection implements PoolConnection, ExchangeConnection {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
+    clearTimeout(this.#idleTimer);
     this.#exchange?.fail(new ResetError('connection termination', { cause: this.#lastError }));
     this.#options.onClosed(this);
     const parser = this.#parser;
@@ -242,7 +262,8 @@ export class Http1Connection implements PoolConnection, ExchangeConnection {
     if (ms <= 0) this.closing = true;
     else if (ms !== this.#idleMs) {
       this.#idleMs = ms;
-      this.#socket.setTimeout(ms);
+      clearTimeout(this.#idleTimer);
+      this.#armIdleTimer(ms);
     }
   }
 
