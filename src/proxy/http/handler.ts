@@ -13,6 +13,7 @@ import { rescue } from '../rescue.js';
 import { BadRequestError, NoFilterChainError, ProxyError } from '../errors.js';
 import { requestChannel, type RequestEvent } from '../events.js';
 import { Exchange, type DownstreamRequest, type DownstreamResponse } from './exchange.js';
+import { Http1Response } from './h1/response.js';
 import { sendLocalReply } from './respond.js';
 import { parseTarget } from './target.js';
 import { downstreamPeer } from './peer-exchange.js';
@@ -79,7 +80,8 @@ export function handleRequest(hc: HandlerContext, conn: ConnectionContext, req: 
     }
     record(ex, ex.http2 ? 0 : socket.bytesRead - readAtStart, ex.http2 ? 0 : socket.bytesWritten - writtenAtStart);
   };
-  if (res) res.once('close', done);
+  if (res instanceof Http1Response) res.onEnded = done;
+  else if (res) res.once('close', done);
 
   let steps: readonly Step[];
   if (target.error !== undefined) steps = [fail(target.error)];

@@ -49,9 +49,16 @@ export function parseTarget(req: DownstreamRequest, conn: ConnectionContext): Ta
       }
     }
   }
-  if (authority === '' || !AUTHORITY.test(authority)) return bad(authority, 'invalid authority');
-  const port = authorityPort(authority);
-  if (port === -1) return bad(authority, 'invalid authority port');
+  // A keep-alive connection sends the same Host again and again: checked once per connection.
+  const memo = conn.lastAuthority;
+  let port: number;
+  if (memo !== undefined && memo.authority === authority) port = memo.port;
+  else {
+    if (authority === '' || !AUTHORITY.test(authority)) return bad(authority, 'invalid authority');
+    port = authorityPort(authority);
+    if (port === -1) return bad(authority, 'invalid authority port');
+    conn.lastAuthority = { authority, port };
+  }
   return { authority, port: destinationPort(conn, port), path };
 }
 

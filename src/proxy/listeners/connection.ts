@@ -52,6 +52,8 @@ export interface ConnectionContext {
   inFlight: number;
   /** Set while an HTTP/1 request is in flight: answers it when its body turns out malformed. */
   protocolError: (() => void) | undefined;
+  /** The last authority a request on this connection named, checked, with its port (target.ts). */
+  lastAuthority?: { authority: string; port: number };
   /** The match made for the snapshot last seen (not used for the outbound capture port). */
   memo: { snapshot: ConfigSnapshot; listener: Listener | undefined; chain: FilterChain | undefined } | undefined;
 }

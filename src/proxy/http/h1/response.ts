@@ -51,6 +51,11 @@ export class Http1Response extends EventEmitter {
   #close = false;
   #trailers: Record<string, string> | undefined = undefined;
   #waitingForDrain = false;
+  /**
+   * Called once, when the response has ended or its connection closed before: the request's own
+   * bookkeeping (handler.ts), without the event turn and listener a 'close' handler costs.
+   */
+  onEnded: (() => void) | undefined = undefined;
 
   constructor(
     private readonly sink: ResponseSink,
@@ -130,8 +135,10 @@ export class Http1Response extends EventEmitter {
     } else if (head !== undefined) socket.write(head, 'latin1');
     this.writableEnded = true;
     this.writableFinished = true;
+    // Before the connection moves on to the next request, which has bookkeeping of its own.
+    this.#ended();
     this.sink.responseEnded(this, this.#close);
-    process.nextTick(emitClose, this);
+    if (this.listenerCount('close') > 0) process.nextTick(emitClose, this);
     return this;
   }
 
@@ -147,7 +154,14 @@ export class Http1Response extends EventEmitter {
   connectionClosed(): void {
     if (this.writableFinished) return;
     this.destroyed = true;
+    this.#ended();
     this.emit('close');
+  }
+
+  #ended(): void {
+    const onEnded = this.onEnded;
+    this.onEnded = undefined;
+    onEnded?.();
   }
 
   #takeHead(): string | undefined {
