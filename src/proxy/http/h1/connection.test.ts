@@ -226,3 +226,47 @@ test('drain: idle connections close at once, a busy one after its response', asy
   assert.ok(reply.closed);
   assert.match(reply.text, /GET \/busy$/);
 });
+
+test('any split of pipelined requests with bodies (length and chunked) gives every answer, in order', async (t) => {
+  // Each answer echoes the request's method, path and body, read as a stream (which pauses and
+  // resumes the socket when the body outgrows the buffer).
+  const { port } = await start(t, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = `${req.method} ${req.url} ${Buffer.concat(chunks).length} ${Buffer.concat(chunks).subarray(0, 8).toString()}|`;
+      res.writeHead(200, { 'content-length': String(body.length) });
+      res.end(body);
+    });
+  });
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let round = 0; round < 12; round++) {
+    const expected: string[] = [];
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 6; i++) {
+      const size = [0, 5, 300, 70_000][Math.floor(random() * 4)] as number;
+      const body = Buffer.alloc(size, String.fromCharCode(97 + i));
+      const path = `/r${round}-${i}`;
+      if (size > 0 && random() < 0.5) {
+        const half = Math.floor(size / 2);
+        parts.push(Buffer.from(`POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${half.toString(16)}\r\n`), body.subarray(0, half), Buffer.from(`\r\n${(size - half).toString(16)}\r\n`), body.subarray(half), Buffer.from('\r\n0\r\n\r\n'));
+      } else {
+        parts.push(Buffer.from(`${size > 0 ? 'POST' : 'GET'} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`), body);
+      }
+      expected.push(`${size > 0 ? 'POST' : 'GET'} ${path} ${size} ${body.subarray(0, 8).toString()}|`);
+    }
+    const all = Buffer.concat(parts);
+    // Cut the byte stream at random places: heads, chunk sizes and bodies all get split.
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < all.length; ) {
+      const n = 1 + Math.floor(random() * (random() < 0.5 ? 40 : 20_000));
+      pieces.push(all.subarray(at, at + n));
+      at += n;
+    }
+    const last = expected[expected.length - 1] as string;
+    const { text } = await exchange(port, pieces.map((p) => p.toString('latin1')), (got) => got.endsWith(last));
+    const answers = text.split(/HTTP\/1\.1 200 OK\r\n[^]*?\r\n\r\n/).filter((a) => a !== '');
+    assert.deepEqual(answers, expected, `round ${round}`);
+  }
+});
