@@ -1,10 +1,12 @@
 /**
- * Node's own HTTP/1 request parser (llhttp, in C++), the one node:http's server uses, reached
- * through `node:_http_common` as node:http itself does. Strict: no lenient flags, so ambiguous
- * framing (Content-Length with Transfer-Encoding, repeated lengths, bad bytes in a field) is an
- * error, never a guess (request smuggling). It calls back synchronously inside execute().
+ * The downstream codec's request parser: Node's llhttp (../../llhttp.ts), the one node:http's
+ * server uses. Strict: no lenient flags, so ambiguous framing (Content-Length with
+ * Transfer-Encoding, repeated lengths, bad bytes in a field) is an error, never a guess (request
+ * smuggling). It calls back synchronously inside execute().
  */
-import { createRequire } from 'node:module';
+import { HTTPParser, METHODS, type ParseError } from '../../llhttp.js';
+
+export type { ParseError } from '../../llhttp.js';
 
 export interface RequestCallbacks {
   onMessageBegin(): void;
@@ -16,13 +18,6 @@ export interface RequestCallbacks {
   onMessageComplete(): void;
   /** After each read the parser took straight from the socket (consume): bytes parsed, or the error. */
   onExecute(result: number | ParseError): void;
-}
-
-/** llhttp's error, as execute() and finish() return it (never throw it). */
-export interface ParseError extends Error {
-  code: string;
-  reason?: string;
-  bytesParsed?: number;
 }
 
 export interface RequestParser {
@@ -58,30 +53,11 @@ export function consumableHandle(socket: object): StreamHandle | undefined {
   return handle && handle.isStreamBase === true && handle._consumed !== true && typeof handle.readStart === 'function' ? handle : undefined;
 }
 
-interface NativeParser extends RequestParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  [slot: number]: unknown;
-}
-
-interface NativeParserClass {
-  new (): NativeParser;
-  REQUEST: number;
-  kOnMessageBegin: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kOnExecute: number;
-  kLenientNone: number;
-}
-
-const { HTTPParser, methods } = createRequire(import.meta.url)('node:_http_common') as { HTTPParser: NativeParserClass; methods: string[] };
-
 /** The async_hooks resource node's binding asks for; one shared object is enough. */
 const RESOURCE = Object.freeze({ type: 'WEFT_DOWNSTREAM_HTTP1' });
 
 export function methodName(index: number): string {
-  return methods[index] ?? 'GET';
+  return METHODS[index] ?? 'GET';
 }
 
 /** `maxHeaderSize` 0 means node's default (16 KiB). */

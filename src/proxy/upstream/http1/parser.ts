@@ -1,11 +1,12 @@
 /**
- * Node's own HTTP/1 response parser (llhttp, in C++), the one node:http's client uses, reached
- * through `node:_http_common` as node:http itself does: no deprecation warning, unlike
- * process.binding('http_parser'). It parses in native code and calls back synchronously inside
- * execute(), which is what makes the proxy's HTTP/1 client fast: no WebAssembly parser and no
- * extra event-loop turn per response (the cost measured in undici).
+ * The upstream client's response parser: Node's llhttp (../../llhttp.ts), strict. It parses in
+ * native code and calls back synchronously inside execute(), which is what makes the proxy's
+ * HTTP/1 client fast: no WebAssembly parser and no extra event-loop turn per response (the cost
+ * measured in undici).
  */
-import { createRequire } from 'node:module';
+import { HTTPParser, type ParseError } from '../../llhttp.js';
+
+export type { ParseError } from '../../llhttp.js';
 
 /** The callbacks llhttp makes, in the slots node's binding reads them from. */
 export interface ParserCallbacks {
@@ -31,13 +32,6 @@ export interface ParserCallbacks {
   onMessageComplete(): void;
 }
 
-/** llhttp's error, as execute() and finish() return it (never throw it). */
-export interface ParseError extends Error {
-  code: string;
-  reason?: string;
-  bytesParsed?: number;
-}
-
 export interface ResponseParser {
   /** Bytes consumed, or the parse error. */
   execute(data: Buffer): number | ParseError;
@@ -45,26 +39,6 @@ export interface ResponseParser {
   finish(): ParseError | undefined;
   close(): void;
 }
-
-interface NativeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(data: Buffer): number | ParseError;
-  finish(): ParseError | undefined;
-  close(): void;
-  [slot: number]: unknown;
-}
-
-interface NativeParserClass {
-  new (): NativeParser;
-  RESPONSE: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kLenientNone: number;
-}
-
-const { HTTPParser } = createRequire(import.meta.url)('node:_http_common') as { HTTPParser: NativeParserClass };
 
 /** The async_hooks resource node's binding asks for; one shared object is enough for us. */
 const RESOURCE = Object.freeze({ type: 'WEFT_UPSTREAM_HTTP1' });
