@@ -122,7 +122,7 @@ export class Http1ServerConnection implements ResponseSink, BodySource {
     socket.once('close', this.#onClose);
   }
 
-  /** Busy: a response in flight, requests waiting, or a head or body arriving. */
+  /** No response in flight, no request waiting, no head or body arriving. */
   get idle(): boolean {
     return this.#active === undefined && this.#waiting.length === 0 && this.#receiving === undefined && !this.#inHead;
   }
