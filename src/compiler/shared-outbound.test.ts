@@ -14,18 +14,7 @@ import { buildRegistry, instancesFromPods, meshOptionsFrom } from '../registry/i
 import { buildSnapshot, type Snapshot } from './snapshot.js';
 import { compileProxyConfig } from './compile.js';
 import { proxyNodeFor } from './proxy-node.js';
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../lib/random.js';
 
 const NAMESPACES = ['ns-a', 'ns-b', 'ns-c'];
 const LOCALITIES = ['us-east.a', 'us-east.b', 'eu-west.a'];

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadPluggedInCa, loadSelfSignedCa, type CertificateAuthority } from '../ca/index.js';
 import { issueTestCertificate, makeCacerts, opensslVerify } from '../ca/testing.js';
-import { Processes, proxyIdentity, waitFor, weft, type WeftProcess } from './kit.js';
+import { meshEntryYaml, Processes, proxyIdentity, serverPodYaml, waitFor, weft, type WeftProcess } from './kit.js';
 import { freePort } from '../proxy/test-kit.js';
 
 const CLIENT_IP = '127.0.7.2';
@@ -33,31 +33,7 @@ const OBSERVER_IP = '127.0.7.5';
 const ISTIO_ALPN = ['istio-peer-exchange', 'istio', 'http/1.1'];
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g;
 
-const mesh = (appPort: number, observerPort: number) => `apiVersion: v1
-kind: Pod
-metadata: {name: server-0, namespace: default, labels: {app: server-app}}
-spec:
-  serviceAccountName: server
-  containers:
-  - {name: app, image: app, ports: [{containerPort: ${appPort}}]}
-  - {name: istio-proxy, image: weft}
-status: {phase: Running, podIP: ${APP_IP}, conditions: [{type: Ready, status: "True"}]}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: server, namespace: default}
-spec:
-  hosts: [server.mesh.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  workloadSelector: {labels: {app: server-front}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: server-front, namespace: default}
-spec: {address: ${SERVER_IP}, ports: {http: ${appPort}}, serviceAccount: server, labels: {app: server-front, security.istio.io/tlsMode: istio}}
----
+const mesh = (appPort: number, observerPort: number) => `${serverPodYaml(appPort, APP_IP)}${meshEntryYaml({ service: 'server', workload: 'server-front', address: SERVER_IP, port: appPort, serviceAccount: 'server', istioTls: true })}---
 # One request per connection: every request is a new mTLS handshake between the sidecars, so a
 # moment where one trusts less than the other presents would fail requests.
 apiVersion: networking.istio.io/v1
@@ -68,22 +44,7 @@ spec:
   trafficPolicy:
     tls: {mode: ISTIO_MUTUAL}
     connectionPool: {http: {maxRequestsPerConnection: 1}}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: observer, namespace: default}
-spec:
-  hosts: [observer.mesh.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  workloadSelector: {labels: {app: observer}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: observer, namespace: default}
-spec: {address: ${OBSERVER_IP}, ports: {http: ${observerPort}}, serviceAccount: observer, labels: {app: observer}}
----
+${meshEntryYaml({ service: 'observer', workload: 'observer', address: OBSERVER_IP, port: observerPort, serviceAccount: 'observer', istioTls: false })}---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: observer, namespace: default}

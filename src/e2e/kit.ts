@@ -143,3 +143,42 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The `server-0` pod of the mTLS tests: an app on `appPort` at `podIP`, with a sidecar, ready. */
+export function serverPodYaml(appPort: number, podIP: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: server-0, namespace: default, labels: {app: server-app}}
+spec:
+  serviceAccountName: server
+  containers:
+  - {name: app, image: app, ports: [{containerPort: ${appPort}}]}
+  - {name: istio-proxy, image: weft}
+status: {phase: Running, podIP: ${podIP}, conditions: [{type: Ready, status: "True"}]}
+`;
+}
+
+/**
+ * `service.mesh.internal` port 80 (HTTP) as a MESH_INTERNAL ServiceEntry, and the WorkloadEntry
+ * `workload` behind it at `address:port`; `istioTls`: the workload has a sidecar (tlsMode istio),
+ * so auto mTLS applies. Each starts with its `---` separator.
+ */
+export function meshEntryYaml(o: { service: string; workload: string; address: string; port: number; serviceAccount: string; istioTls: boolean }): string {
+  const tls = o.istioTls ? ', security.istio.io/tlsMode: istio' : '';
+  return `---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${o.service}, namespace: default}
+spec:
+  hosts: [${o.service}.mesh.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  workloadSelector: {labels: {app: ${o.workload}}}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: ${o.workload}, namespace: default}
+spec: {address: ${o.address}, ports: {http: ${o.port}}, serviceAccount: ${o.serviceAccount}, labels: {app: ${o.workload}${tls}}}
+`;
+}

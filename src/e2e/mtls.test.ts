@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadPluggedInCa, loadSelfSignedCa, type CertificateAuthority, type WorkloadIdentity } from '../ca/index.js';
 import { issueTestCertificate, makeCacerts } from '../ca/testing.js';
-import { Processes, proxyIdentity, waitFor, type Ready } from './kit.js';
+import { meshEntryYaml, Processes, proxyIdentity, serverPodYaml, waitFor, type Ready } from './kit.js';
 
 const CLIENT_IP = '127.0.0.2';
 const APP_IP = '127.0.0.3';
@@ -26,75 +26,21 @@ const SERVER_IP = '127.0.0.4';
 const ISTIO_ALPN = ['istio-peer-exchange', 'istio', 'http/1.1'];
 const id = (serviceAccount: string): WorkloadIdentity => ({ trustDomain: 'cluster.local', namespace: 'default', serviceAccount });
 
-const mesh = (appPort: number, impostorPort: number, honestPort: number) => `apiVersion: v1
-kind: Pod
-metadata: {name: server-0, namespace: default, labels: {app: server-app}}
-spec:
-  serviceAccountName: server
-  containers:
-  - {name: app, image: app, ports: [{containerPort: ${appPort}}]}
-  - {name: istio-proxy, image: weft}
-status: {phase: Running, podIP: ${APP_IP}, conditions: [{type: Ready, status: "True"}]}
----
+const mesh = (appPort: number, impostorPort: number, honestPort: number) => `${serverPodYaml(appPort, APP_IP)}---
 apiVersion: v1
 kind: Service
 metadata: {name: server-app, namespace: default}
 spec:
   selector: {app: server-app}
   ports: [{name: http, port: 80, targetPort: ${appPort}}]
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: server, namespace: default}
-spec:
-  hosts: [server.mesh.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  workloadSelector: {labels: {app: server-front}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: server-front, namespace: default}
-spec: {address: ${SERVER_IP}, ports: {http: ${appPort}}, serviceAccount: server, labels: {app: server-front, security.istio.io/tlsMode: istio}}
-${['impostor', 'honest'].map((name, i) => `---
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ${name}, namespace: default}
-spec:
-  hosts: [${name}.mesh.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  workloadSelector: {labels: {app: ${name}}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${name}, namespace: default}
-spec: {address: 127.0.0.${5 + i}, ports: {http: ${i === 0 ? impostorPort : honestPort}}, serviceAccount: server, labels: {app: ${name}}}
----
+${meshEntryYaml({ service: 'server', workload: 'server-front', address: SERVER_IP, port: appPort, serviceAccount: 'server', istioTls: true })}${['impostor', 'honest'].map((name, i) => `${meshEntryYaml({ service: name, workload: name, address: `127.0.0.${5 + i}`, port: i === 0 ? impostorPort : honestPort, serviceAccount: 'server', istioTls: false })}---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: ${name}, namespace: default}
 spec:
   host: ${name}.mesh.internal
   trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
-`).join('')}---
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: impostor-auto, namespace: default}
-spec:
-  hosts: [impostor-auto.mesh.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  workloadSelector: {labels: {app: impostor-auto}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: impostor-auto, namespace: default}
-spec: {address: 127.0.0.5, ports: {http: ${impostorPort}}, serviceAccount: server, labels: {app: impostor-auto, security.istio.io/tlsMode: istio}}
-`;
+`).join('')}${meshEntryYaml({ service: 'impostor-auto', workload: 'impostor-auto', address: '127.0.0.5', port: impostorPort, serviceAccount: 'server', istioTls: true })}`;
 
 const peerAuthn = (mode: string, portLevel = '') => `apiVersion: security.istio.io/v1
 kind: PeerAuthentication

@@ -11,6 +11,7 @@ import type { Http1Request } from './request.js';
 import type { Http1Response } from './response.js';
 import type { ConnectionContext } from '../../listeners/connection.js';
 import { requestHeaderMap } from './headers.js';
+import { seededRandom } from '../../../lib/random.js';
 
 const CONN: ConnectionContext = {
   binding: { kind: 'gateway', port: 80 },
@@ -239,8 +240,7 @@ test('any split of pipelined requests with bodies (length and chunked) gives eve
       res.end(body);
     });
   });
-  let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(7);
   for (let round = 0; round < 12; round++) {
     const expected: string[] = [];
     const parts: Buffer[] = [];
